@@ -1,0 +1,397 @@
+"""In-memory storage: dictionaries of frozen records, optimistic checks at commit.
+
+A unit of work works on a private copy and, on commit, re-checks under a lock that every
+record and outbox row it changed is still the one it read; otherwise the whole commit is
+refused with ``ConcurrencyConflict``. No third-party dependency, so it runs with the core alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+
+import attrs
+
+from scaicontrol_core.errors import (
+    ConcurrencyConflict,
+    DuplicateRecord,
+    NotFound,
+    StorageError,
+    TenantScopeRequired,
+    ValidationError,
+)
+from scaicontrol_core.hookspecs import RegisterStorage, hookimpl
+from scaicontrol_core.machines.outbox import OUTBOX_MESSAGE, OutboxStatus, OutboxTrigger
+from scaicontrol_core.ports import Migrator, StorageConfig, StorageStatus, Where
+from scaicontrol_core.querying import matches, parse_order, sort_records
+from scaicontrol_core.records import NewOutboxMessage, OutboxMessage
+from scaicontrol_core.schema import RECORD_KINDS, RecordKind
+
+__all__ = ["MemoryStorage", "scaicontrol_register_storage_backends"]
+
+
+class _State:
+    def __init__(self) -> None:
+        self.records: dict[str, dict[str, Any]] = {kind.name: {} for kind in RECORD_KINDS}
+        self.outbox: dict[int, OutboxMessage] = {}
+        self.keys: dict[str, int] = {}
+        self.next_seq = 1
+
+
+class _Repository:
+    def __init__(self, uow: _UnitOfWork, kind: RecordKind) -> None:
+        self._uow = uow
+        self._kind = kind
+        self._fields = [f.name for f in attrs.fields(kind.record_type)]
+
+    @property
+    def _rows(self) -> dict[str, Any]:
+        self._uow.ensure_open()
+        if self._kind.tenant_scoped and self._uow.tenant_id is None and not self._uow.cross_tenant:
+            raise TenantScopeRequired(f"{self._kind.name} needs a tenant-scoped unit of work")
+        return self._uow.work.records[self._kind.name]
+
+    def _visible(self, record: Any) -> bool:
+        scope = self._uow.tenant_id
+        return not (self._kind.tenant_scoped and scope is not None and record.tenant_id != scope)
+
+    def _check_scope(self, record: Any) -> None:
+        if not self._visible(record):
+            raise ValidationError("record belongs to another tenant", field="tenant_id")
+
+    def get(self, record_id: str) -> Any:
+        record = self._rows.get(record_id)
+        return record if record is not None and self._visible(record) else None
+
+    def require(self, record_id: str) -> Any:
+        record = self.get(record_id)
+        if record is None:
+            raise NotFound(self._kind.label, record_id)
+        return record
+
+    def add(self, record: Any) -> Any:
+        rows = self._rows
+        self._check_scope(record)
+        if record.id in rows:
+            raise DuplicateRecord(self._kind.label, record.id)
+        stored = attrs.evolve(record, version=1)
+        rows[record.id] = stored
+        self._uow.touch(self._kind.name, record.id)
+        return stored
+
+    def _current(self, record: Any) -> Any:
+        rows = self._rows
+        self._check_scope(record)
+        current = rows.get(record.id)
+        if current is None or not self._visible(current):
+            raise NotFound(self._kind.label, record.id)
+        if current.version != record.version:
+            raise ConcurrencyConflict(self._kind.label, record.id, record.version)
+        return current
+
+    def update(self, record: Any) -> Any:
+        self._current(record)
+        stored = attrs.evolve(record, version=record.version + 1)
+        self._rows[record.id] = stored
+        self._uow.touch(self._kind.name, record.id)
+        return stored
+
+    def delete(self, record: Any) -> None:
+        self._current(record)
+        del self._rows[record.id]
+        self._uow.touch(self._kind.name, record.id)
+
+    def find(
+        self,
+        where: Where | None = None,
+        *,
+        order_by: Sequence[str] = ("id",),
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Any]:
+        for name in where or {}:
+            if name not in self._fields:
+                raise ValidationError(f"cannot filter on unknown field '{name}'", field=name)
+        order = parse_order(order_by, self._fields)
+        found = [r for r in self._rows.values() if self._visible(r) and matches(r, where)]
+        ordered = sort_records(found, order)
+        end = None if limit is None else offset + limit
+        return ordered[offset:end]
+
+    def count(self, where: Where | None = None) -> int:
+        return len(self.find(where))
+
+
+class _Outbox:
+    def __init__(self, uow: _UnitOfWork) -> None:
+        self._uow = uow
+        self.appended: list[NewOutboxMessage] = []
+
+    @property
+    def _rows(self) -> dict[int, OutboxMessage]:
+        self._uow.ensure_open()
+        return self._uow.work.outbox
+
+    def append(self, message: NewOutboxMessage) -> bool:
+        self._uow.ensure_open()
+        if message.key in self._uow.work.keys or any(m.key == message.key for m in self.appended):
+            return False
+        self.appended.append(message)
+        return True
+
+    def _set(self, seq: int, trigger: OutboxTrigger, owner: str | None, **changes: Any) -> bool:
+        message = self._rows.get(seq)
+        if message is None or (owner is not None and message.lease_owner != owner):
+            return False
+        if not OUTBOX_MESSAGE.can_fire(message.status, trigger):
+            return False
+        status = OUTBOX_MESSAGE.fire(message.status, trigger)
+        self._rows[seq] = attrs.evolve(message, status=status, **changes)
+        self._uow.touch_outbox(seq)
+        return True
+
+    def claim(
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        kinds: Sequence[str] | None = None,
+    ) -> list[OutboxMessage]:
+        due = [
+            m
+            for seq, m in sorted(self._rows.items())
+            if m.status is OutboxStatus.PENDING
+            and m.available_at <= now
+            and (m.lease_expires_at is None or m.lease_expires_at <= now)
+            and (kinds is None or m.kind in kinds)
+        ][:limit]
+        claimed = []
+        for message in due:
+            leased = attrs.evolve(
+                message, lease_owner=owner, lease_expires_at=now + lease,
+                attempts=message.attempts + 1,
+            )
+            self._rows[message.seq] = leased
+            self._uow.touch_outbox(message.seq)
+            claimed.append(leased)
+        return claimed
+
+    def complete(self, seq: int, *, owner: str, now: datetime) -> bool:
+        return self._set(
+            seq, OutboxTrigger.COMPLETE, owner,
+            lease_owner=None, lease_expires_at=None, finished_at=now,
+        )
+
+    def retry(self, seq: int, *, owner: str, available_at: datetime, error: str) -> bool:
+        return self._set(
+            seq, OutboxTrigger.RETRY, owner,
+            lease_owner=None, lease_expires_at=None, available_at=available_at, last_error=error,
+        )
+
+    def give_up(self, seq: int, *, owner: str, now: datetime, error: str) -> bool:
+        return self._set(
+            seq, OutboxTrigger.GIVE_UP, owner,
+            lease_owner=None, lease_expires_at=None, last_error=error, finished_at=now,
+        )
+
+    def revive(self, seq: int, *, now: datetime) -> bool:
+        return self._set(seq, OutboxTrigger.REVIVE, None, available_at=now, finished_at=None)
+
+    def get(self, seq: int) -> OutboxMessage | None:
+        return self._rows.get(seq)
+
+    def find(
+        self,
+        *,
+        status: OutboxStatus | None = None,
+        kinds: Sequence[str] | None = None,
+        after_seq: int = 0,
+        limit: int = 100,
+    ) -> list[OutboxMessage]:
+        return [
+            m
+            for seq, m in sorted(self._rows.items())
+            if seq > after_seq
+            and (status is None or m.status is status)
+            and (kinds is None or m.kind in kinds)
+        ][:limit]
+
+    def purge(self, *, finished_before: datetime) -> int:
+        doomed = [
+            seq
+            for seq, m in self._rows.items()
+            if m.status is OutboxStatus.DONE
+            and m.finished_at is not None
+            and m.finished_at < finished_before
+        ]
+        for seq in doomed:
+            del self._rows[seq]
+            self._uow.touch_outbox(seq)
+        return len(doomed)
+
+
+class _UnitOfWork:
+    def __init__(self, storage: MemoryStorage, tenant_id: str | None, cross_tenant: bool) -> None:
+        self._storage = storage
+        self.tenant_id = tenant_id
+        self.cross_tenant = cross_tenant
+        self._open = False
+        self.work = _State()
+        self._base = _State()
+        self._dirty: set[tuple[str, str]] = set()
+        self._dirty_outbox: set[int] = set()
+        for kind in RECORD_KINDS:
+            setattr(self, kind.name, _Repository(self, kind))
+        self.outbox = _Outbox(self)
+
+    def ensure_open(self) -> None:
+        if not self._open:
+            raise StorageError("unit of work used outside its 'with' block")
+
+    def touch(self, kind: str, record_id: str) -> None:
+        self._dirty.add((kind, record_id))
+
+    def touch_outbox(self, seq: int) -> None:
+        self._dirty_outbox.add(seq)
+
+    def __enter__(self) -> Self:
+        self._base = self._storage.snapshot()
+        self.work = _State()
+        self.work.records = {name: dict(rows) for name, rows in self._base.records.items()}
+        self.work.outbox = dict(self._base.outbox)
+        self.work.keys = dict(self._base.keys)
+        self._open = True
+        return self
+
+    def commit(self) -> None:
+        self.ensure_open()
+        self._storage.apply(self)
+        self._reset()
+
+    def rollback(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._dirty.clear()
+        self._dirty_outbox.clear()
+        self.outbox.appended.clear()
+        base = self._storage.snapshot()
+        self._base = base
+        self.work.records = {name: dict(rows) for name, rows in base.records.items()}
+        self.work.outbox = dict(base.outbox)
+        self.work.keys = dict(base.keys)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._dirty.clear()
+        self._dirty_outbox.clear()
+        self.outbox.appended.clear()
+        self._open = False
+
+    # commit helpers, called by the storage under its lock
+    def changes(
+        self,
+    ) -> tuple[set[tuple[str, str]], set[int], list[NewOutboxMessage], _State, _State]:
+        return self._dirty, self._dirty_outbox, self.outbox.appended, self._base, self.work
+
+
+class MemoryStorage:
+    """Storage in process memory; data lives as long as the object."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = _State()
+
+    def unit_of_work(
+        self, *, tenant_id: str | None = None, cross_tenant: bool = False
+    ) -> _UnitOfWork:
+        return _UnitOfWork(self, tenant_id, cross_tenant)
+
+    def snapshot(self) -> _State:
+        with self._lock:
+            copy = _State()
+            copy.records = {name: dict(rows) for name, rows in self._state.records.items()}
+            copy.outbox = dict(self._state.outbox)
+            copy.keys = dict(self._state.keys)
+            copy.next_seq = self._state.next_seq
+            return copy
+
+    def apply(self, uow: _UnitOfWork) -> None:
+        dirty, dirty_outbox, appended, base, work = uow.changes()
+        with self._lock:
+            state = self._state
+            for kind, record_id in dirty:
+                if state.records[kind].get(record_id) is not base.records[kind].get(record_id):
+                    label = next(k.label for k in RECORD_KINDS if k.name == kind)
+                    version = getattr(base.records[kind].get(record_id), "version", 0)
+                    raise ConcurrencyConflict(label, record_id, version)
+            for seq in dirty_outbox:
+                if state.outbox.get(seq) is not base.outbox.get(seq):
+                    raise ConcurrencyConflict("OutboxMessage", str(seq), 0)
+            for kind, record_id in dirty:
+                if record_id in work.records[kind]:
+                    state.records[kind][record_id] = work.records[kind][record_id]
+                else:
+                    state.records[kind].pop(record_id, None)
+            for seq in dirty_outbox:
+                if seq in work.outbox:
+                    state.outbox[seq] = work.outbox[seq]
+                else:
+                    message = state.outbox.pop(seq)
+                    state.keys.pop(message.key, None)
+            for new in appended:
+                if new.key in state.keys:
+                    continue
+                seq = state.next_seq
+                state.next_seq += 1
+                state.keys[new.key] = seq
+                state.outbox[seq] = _stored(seq, new)
+
+    def check(self) -> StorageStatus:
+        return StorageStatus(reachable=True, schema_current=True, detail="in memory")
+
+    @property
+    def migrator(self) -> Migrator | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def _stored(seq: int, new: NewOutboxMessage) -> OutboxMessage:
+    return OutboxMessage(
+        seq=seq,
+        kind=new.kind,
+        topic=new.topic,
+        key=new.key,
+        payload=dict(new.payload),
+        tenant_id=new.tenant_id,
+        created_at=new.created_at,
+        available_at=new.available_at or new.created_at,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        lease_owner=None,
+        lease_expires_at=None,
+        last_error=None,
+        finished_at=None,
+    )
+
+
+def _memory_factory(config: StorageConfig) -> MemoryStorage:
+    return MemoryStorage()
+
+
+@hookimpl
+def scaicontrol_register_storage_backends(register: RegisterStorage) -> None:
+    register("memory", _memory_factory)

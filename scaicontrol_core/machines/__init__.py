@@ -1,0 +1,12 @@
+"""State machines, one module per machine; :data:`ALL_MACHINES` lists them for docs and tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._table import Machine
+from .outbox import OUTBOX_MESSAGE, OutboxStatus, OutboxTrigger
+
+__all__ = ["ALL_MACHINES", "OUTBOX_MESSAGE", "Machine", "OutboxStatus", "OutboxTrigger"]
+
+ALL_MACHINES: tuple[Machine[Any, Any], ...] = (OUTBOX_MESSAGE,)
