@@ -14,6 +14,7 @@ The tree::
     │   └── PermissionDenied                  credentials lack the needed scope
     ├── TenantScopeRequired                   a tenant-scoped repository used without a tenant
     ├── StorageError                          the storage backend failed or is not ready
+    ├── ConfigurationError                    a setting is missing or malformed
     └── PluginError
         ├── UnknownPlugin                     settings name a backend nobody registered
         ├── DuplicatePlugin                   two plugins register the same name
@@ -27,6 +28,7 @@ from __future__ import annotations
 __all__ = [
     "AccessError",
     "ConcurrencyConflict",
+    "ConfigurationError",
     "Conflict",
     "DuplicatePlugin",
     "DuplicateRecord",
@@ -118,6 +120,14 @@ class TenantScopeRequired(ScaiControlError):
 
 class StorageError(ScaiControlError):
     """The storage backend failed, is unreachable, or its schema is not current."""
+
+
+class ConfigurationError(ScaiControlError):
+    """A setting is missing or malformed; ``setting`` names it."""
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 class PluginError(ScaiControlError):
