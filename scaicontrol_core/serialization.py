@@ -7,6 +7,7 @@ never an int, and datetimes must carry a timezone.
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -67,6 +68,16 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     return ensure_utc(parsed)
 
 
+def _structure_enum(value: Any, cls: type[enum.Enum]) -> enum.Enum:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f"expected one of {[m.value for m in cls]}")
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in cls)
+        raise ValueError(f"{value!r} is not one of {allowed}") from None
+
+
 def _structure_money(value: Any, _: type) -> Money:
     if not isinstance(value, dict) or set(value) != {"amount", "currency"}:
         raise TypeError("expected an object with 'amount' and 'currency'")
@@ -80,6 +91,9 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(bool, _structure_bool)
     converter.register_structure_hook(float, _structure_float)
+    # StrEnum and IntEnum come before str and int in their MRO, so they need their own entry.
+    for base in (enum.Enum, enum.StrEnum, enum.IntEnum):
+        converter.register_structure_hook(base, _structure_enum)
     converter.register_structure_hook(Decimal, _structure_decimal)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_structure_hook(datetime, _structure_datetime)

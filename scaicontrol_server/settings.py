@@ -15,7 +15,13 @@ import attrs
 
 from scaicontrol_core.errors import ConfigurationError
 
-__all__ = ["DEFAULT_DATABASE_URL", "Settings", "load_settings", "normalise_database_url"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "Settings",
+    "load_settings",
+    "normalise_database_url",
+    "settings_table",
+]
 
 DEFAULT_DATABASE_URL = "sqlite:///./scaicontrol.db"
 
@@ -69,10 +75,6 @@ class Settings:
     workers_enabled: bool = _env(
         "SCAICONTROL_WORKERS", True,
         "Run the background workers inside `serve` (false: run `scaicontrol worker` apart).",
-    )
-    worker_tick_seconds: float = _env(
-        "SCAICONTROL_WORKER_TICK_SECONDS", 30.0,
-        "Safety-net interval of the periodic worker loop, in seconds.",
     )
     outbox_retention_days: int = _env(
         "SCAICONTROL_OUTBOX_RETENTION_DAYS", 30,
