@@ -1,3 +1,3 @@
-"""Storage backends: ``memory`` (no dependencies) and ``sqlalchemy`` (SQLite, PostgreSQL, MariaDB)."""
+"""Storage backends: ``memory`` (no dependencies), ``sqlalchemy`` (SQLite, PostgreSQL, MariaDB)."""
 
 __all__: list[str] = []

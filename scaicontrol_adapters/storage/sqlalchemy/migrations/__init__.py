@@ -1,0 +1,3 @@
+"""Alembic migrations of the SQLAlchemy storage backend (run them through ``SqlMigrator``)."""
+
+__all__: list[str] = []

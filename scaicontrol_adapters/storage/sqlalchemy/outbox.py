@@ -1,0 +1,183 @@
+"""The outbox in SQL: appends deduplicated by key, leases taken with SKIP LOCKED."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+
+from scaicontrol_core.clock import ensure_utc
+from scaicontrol_core.machines.outbox import OUTBOX_MESSAGE, OutboxStatus, OutboxTrigger
+from scaicontrol_core.records import NewOutboxMessage, OutboxMessage
+
+from .repositories import column_values
+
+if TYPE_CHECKING:
+    from .uow import SqlUnitOfWork
+
+__all__ = ["SqlOutbox"]
+
+
+class SqlOutbox:
+    """Outbox rows read and changed inside one unit of work's transaction."""
+
+    def __init__(self, uow: SqlUnitOfWork, table: sa.Table) -> None:
+        self._uow = uow
+        self._table = table
+        self._columns = [table.c[field.name] for field in attrs.fields(OutboxMessage)]
+
+    def append(self, message: NewOutboxMessage) -> bool:
+        self._uow.ensure_open()
+        payload = self._uow.converter.unstructure(dict(message.payload), dict[str, Any])
+        values = column_values(
+            self._table,
+            {
+                "kind": message.kind,
+                "topic": message.topic,
+                "key": message.key,
+                "payload": payload,
+                "tenant_id": message.tenant_id,
+                "created_at": message.created_at,
+                "available_at": message.available_at or message.created_at,
+                "status": OUTBOX_MESSAGE.initial,
+                "attempts": 0,
+                "lease_owner": None,
+                "lease_expires_at": None,
+                "last_error": None,
+                "finished_at": None,
+            },
+        )
+        return self._uow.insert_unless_exists(self._table, values, "key")
+
+    def claim(
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        kinds: Sequence[str] | None = None,
+    ) -> list[OutboxMessage]:
+        self._uow.ensure_open()
+        now = ensure_utc(now)
+        if limit <= 0 or (kinds is not None and not kinds):
+            return []
+        t = self._table
+        conditions = [
+            t.c.status == OutboxStatus.PENDING.value,
+            t.c.available_at <= now,
+            sa.or_(t.c.lease_expires_at.is_(None), t.c.lease_expires_at <= now),
+        ]
+        if kinds is not None:
+            conditions.append(t.c.kind.in_(list(kinds)))
+        statement = sa.select(*self._columns).where(*conditions).order_by(t.c.seq).limit(limit)
+        if self._uow.locks_rows:
+            # rows another claimer holds are passed over, never waited for or shared
+            statement = statement.with_for_update(skip_locked=True)
+        rows = self._uow.execute(statement).mappings().all()
+        if not rows:
+            return []
+        expires = ensure_utc(now + lease)
+        self._uow.execute(
+            sa.update(t)
+            .where(t.c.seq.in_([row["seq"] for row in rows]))
+            .values(lease_owner=owner, lease_expires_at=expires, attempts=t.c.attempts + 1)
+        )
+        return [
+            attrs.evolve(
+                self._message(row),
+                lease_owner=owner,
+                lease_expires_at=expires,
+                attempts=row["attempts"] + 1,
+            )
+            for row in rows
+        ]
+
+    def complete(self, seq: int, *, owner: str, now: datetime) -> bool:
+        return self._fire(
+            seq, OutboxTrigger.COMPLETE, owner,
+            lease_owner=None, lease_expires_at=None, finished_at=now,
+        )
+
+    def retry(self, seq: int, *, owner: str, available_at: datetime, error: str) -> bool:
+        return self._fire(
+            seq, OutboxTrigger.RETRY, owner,
+            lease_owner=None, lease_expires_at=None, available_at=available_at, last_error=error,
+        )
+
+    def give_up(self, seq: int, *, owner: str, now: datetime, error: str) -> bool:
+        return self._fire(
+            seq, OutboxTrigger.GIVE_UP, owner,
+            lease_owner=None, lease_expires_at=None, last_error=error, finished_at=now,
+        )
+
+    def revive(self, seq: int, *, now: datetime) -> bool:
+        return self._fire(seq, OutboxTrigger.REVIVE, None, available_at=now, finished_at=None)
+
+    def _fire(self, seq: int, trigger: OutboxTrigger, owner: str | None, **changes: Any) -> bool:
+        """Apply ``trigger`` to row ``seq`` in one conditional UPDATE.
+
+        The states it may leave from, and where each leads, come from the machine table;
+        with ``owner``, the row must also be leased by that owner.
+        """
+        self._uow.ensure_open()
+        moves = {
+            source.value: target.value
+            for (source, fired), target in OUTBOX_MESSAGE.transitions.items()
+            if fired is trigger
+        }
+        if not moves:
+            return False
+        t = self._table
+        conditions = [t.c.seq == seq, t.c.status.in_(list(moves))]
+        if owner is not None:
+            conditions.append(t.c.lease_owner == owner)
+        targets = set(moves.values())
+        values = column_values(t, changes)
+        values["status"] = targets.pop() if len(targets) == 1 else sa.case(moves, value=t.c.status)
+        result = self._uow.execute(sa.update(t).where(*conditions).values(values))
+        return result.rowcount == 1
+
+    def get(self, seq: int) -> OutboxMessage | None:
+        self._uow.ensure_open()
+        statement = sa.select(*self._columns).where(self._table.c.seq == seq)
+        row = self._uow.execute(statement).mappings().first()
+        return None if row is None else self._message(row)
+
+    def find(
+        self,
+        *,
+        status: OutboxStatus | None = None,
+        kinds: Sequence[str] | None = None,
+        after_seq: int = 0,
+        limit: int = 100,
+    ) -> list[OutboxMessage]:
+        self._uow.ensure_open()
+        if limit <= 0 or (kinds is not None and not kinds):
+            return []
+        t = self._table
+        conditions = [t.c.seq > after_seq]
+        if status is not None:
+            conditions.append(t.c.status == OutboxStatus(status).value)
+        if kinds is not None:
+            conditions.append(t.c.kind.in_(list(kinds)))
+        statement = sa.select(*self._columns).where(*conditions).order_by(t.c.seq).limit(limit)
+        return [self._message(row) for row in self._uow.execute(statement).mappings().all()]
+
+    def purge(self, *, finished_before: datetime) -> int:
+        self._uow.ensure_open()
+        t = self._table
+        statement = sa.delete(t).where(
+            t.c.status == OutboxStatus.DONE.value,
+            t.c.finished_at.is_not(None),
+            t.c.finished_at < ensure_utc(finished_before),
+        )
+        return int(self._uow.execute(statement).rowcount)
+
+    def _message(self, row: RowMapping) -> OutboxMessage:
+        message: OutboxMessage = self._uow.structure(row, OutboxMessage)
+        return message

@@ -1,0 +1,112 @@
+"""The schema as SQLAlchemy Core tables; Alembic migrations must create exactly this.
+
+One table per entry of :data:`scaicontrol_core.schema.RECORD_KINDS` (named like the
+unit-of-work attribute, one column per record field), plus the outbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from scaicontrol_core.errors import ConfigurationError
+from scaicontrol_core.schema import RecordKind
+
+from .types import UtcDateTime
+
+__all__ = [
+    "ID_LENGTH",
+    "NAMING_CONVENTION",
+    "TABLE_OPTIONS",
+    "metadata",
+    "outbox",
+    "partners",
+    "table_for",
+    "tenants",
+]
+
+#: Constraint and index names, so every database and every migration agree on them.
+NAMING_CONVENTION: Final = {
+    "pk": "pk_%(table_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+}
+
+#: MariaDB: InnoDB for transactions and row locks; a binary collation so ids and keys
+#: compare exactly (as on SQLite and PostgreSQL) and text sorts by code point.
+TABLE_OPTIONS: Final[dict[str, Any]] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+}
+
+ID_LENGTH: Final = 36
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+partners = sa.Table(
+    "partners",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("is_operator", sa.Boolean(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    **TABLE_OPTIONS,
+)
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("partner_id", sa.String(ID_LENGTH), nullable=False, index=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    **TABLE_OPTIONS,
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    # SQLite only autoincrements an INTEGER primary key; AUTOINCREMENT never reuses a seq.
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("topic", sa.String(255), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False, unique=True),
+    sa.Column("payload", sa.JSON(), nullable=False),
+    sa.Column("tenant_id", sa.String(ID_LENGTH), nullable=True, index=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("available_at", UtcDateTime(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("lease_owner", sa.String(255), nullable=True),
+    sa.Column("lease_expires_at", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    # claiming scans due pending rows in seq order
+    sa.Index(None, "status", "available_at", "seq"),
+    sqlite_autoincrement=True,
+    **TABLE_OPTIONS,
+)
+
+
+def table_for(kind: RecordKind) -> sa.Table:
+    """The table holding records of ``kind``; a kind without one is a configuration error."""
+    table = metadata.tables.get(kind.name)
+    if table is None:
+        raise ConfigurationError(f"the SQL schema has no table for record kind '{kind.name}'")
+    return table
