@@ -7,7 +7,7 @@ ones. A plugin can be blocked by name (the server feeds ``SCAICONTROL_DISABLED_P
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 import cattrs
 import pluggy
@@ -17,9 +17,6 @@ from .errors import DuplicatePlugin, PluginError, UnknownPlugin
 from .ports import Storage, StorageConfig, StorageFactory
 
 __all__ = ["Plugins", "make_plugin_manager"]
-
-F = TypeVar("F")
-
 
 def make_plugin_manager(
     *,
@@ -59,10 +56,10 @@ class Plugins:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
 
-    def _collect(self, kind: str, hook: Callable[..., Any]) -> dict[str, F]:  # type: ignore[type-var]
-        found: dict[str, F] = {}
+    def _collect(self, kind: str, hook: Callable[..., Any]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
 
-        def register(name: str, factory: F) -> None:
+        def register(name: str, factory: Any) -> None:
             if not isinstance(name, str) or not name:
                 raise PluginError(f"{kind} names must be non-empty strings, got {name!r}")
             if name in found:

@@ -132,10 +132,19 @@ class Outbox(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Leaving the ``with`` block without :meth:`commit` rolls back."""
 
-    tenant_id: str | None
-    partners: Repository[Partner]
-    tenants: Repository[Tenant]
-    outbox: Outbox
+    @property
+    def tenant_id(self) -> str | None:
+        """The tenant this unit of work is confined to, if any."""
+        ...
+
+    @property
+    def partners(self) -> Repository[Partner]: ...
+
+    @property
+    def tenants(self) -> Repository[Tenant]: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
     def commit(self) -> None: ...
 

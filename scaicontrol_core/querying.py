@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .errors import ValidationError
@@ -41,12 +41,20 @@ def parse_order(order_by: Sequence[str], fields: Iterable[str]) -> list[tuple[st
     return parsed
 
 
+def _sort_key(name: str) -> Callable[[Any], tuple[bool, Any]]:
+    def key(record: Any) -> tuple[bool, Any]:
+        value = getattr(record, name)
+        return (value is not None, value)
+
+    return key
+
+
 def sort_records(records: list[Any], order: list[tuple[str, bool]]) -> list[Any]:
-    """Stable multi-key sort; ``None`` counts as smaller than any value."""
+    """Stable multi-key sort; ``None`` counts as smaller than any value. Ties break on ``id``
+    so paging is deterministic, as on the SQL backend."""
     result = list(records)
+    if result and hasattr(result[0], "id"):
+        result.sort(key=_sort_key("id"))
     for name, descending in reversed(order):
-        result.sort(
-            key=lambda r, n=name: (getattr(r, n) is not None, getattr(r, n)),
-            reverse=descending,
-        )
+        result.sort(key=_sort_key(name), reverse=descending)
     return result

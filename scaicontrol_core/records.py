@@ -87,7 +87,11 @@ class NewOutboxMessage:
 
 @attrs.frozen(kw_only=True)
 class OutboxMessage:
-    """A stored outbox message; ``seq`` orders messages by commit of their append."""
+    """A stored outbox message.
+
+    ``seq`` grows with each insert. On servers with concurrent writers a transaction that
+    commits later may hold a lower ``seq``, so it orders claims, not a gap-free change feed.
+    """
 
     seq: int
     kind: str

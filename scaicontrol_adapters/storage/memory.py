@@ -236,6 +236,10 @@ class _Outbox:
 
 
 class _UnitOfWork:
+    partners: _Repository
+    tenants: _Repository
+    outbox: _Outbox
+
     def __init__(self, storage: MemoryStorage, tenant_id: str | None, cross_tenant: bool) -> None:
         self._storage = storage
         self.tenant_id = tenant_id

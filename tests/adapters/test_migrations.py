@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 
 from scaicontrol_adapters.storage.sqlalchemy.migrator import (
     MIGRATIONS_PATH,
+    VERSION_TABLE,
     alembic_config,
 )
 from scaicontrol_adapters.storage.sqlalchemy.storage import SqlAlchemyStorage
@@ -77,7 +78,9 @@ def test_migrations_create_exactly_the_metadata(
     storage = open_sql_storage(scratch_database_url)
     storage.migrator.upgrade()
     with storage.connection(write=False) as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
         differences = compare_metadata(context, metadata)
     assert differences == []
 

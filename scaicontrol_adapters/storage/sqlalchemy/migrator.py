@@ -17,9 +17,11 @@ from scaicontrol_core.errors import StorageError
 
 from .dialects import translated_errors
 
-__all__ = ["MIGRATIONS_PATH", "SqlMigrator", "alembic_config"]
+__all__ = ["MIGRATIONS_PATH", "VERSION_TABLE", "SqlMigrator", "alembic_config"]
 
 MIGRATIONS_PATH: Final = Path(__file__).resolve().parent / "migrations"
+#: Our own name, so a host application's Alembic history in the same database never clashes.
+VERSION_TABLE: Final = "scaicontrol_schema_version"
 
 #: Opens a connection; ``write=False`` asks for one that only reads.
 ConnectionOpener = Callable[..., AbstractContextManager[Connection]]
@@ -62,4 +64,5 @@ class SqlMigrator:
 
 def current_revision(connection: Connection) -> str | None:
     """The revision recorded in the database, or None before the first migration."""
-    return MigrationContext.configure(connection).get_current_revision()
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from scaicontrol_adapters.storage.sqlalchemy.migrator import VERSION_TABLE
 from scaicontrol_adapters.storage.sqlalchemy.tables import metadata
 
 __all__: list[str] = []
@@ -17,7 +18,9 @@ def run_migrations() -> None:
     connection = context.config.attributes.get("connection")
     if not isinstance(connection, Connection):
         raise RuntimeError("run scaicontrol migrations through the storage migrator")
-    context.configure(connection=connection, target_metadata=metadata)
+    context.configure(
+        connection=connection, target_metadata=metadata, version_table=VERSION_TABLE
+    )
     with context.begin_transaction():
         context.run_migrations()
 
