@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -121,7 +122,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from .app import create_app
     from .keys import STORAGE
 
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if args.host:
         changes["host"] = args.host
     if args.port is not None:
