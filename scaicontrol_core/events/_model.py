@@ -20,9 +20,18 @@ from typing import Any, Final
 
 import attrs
 
+from ..clock import ensure_utc
 from ..errors import ValidationError
 
-__all__ = ["DATE_TIME_PATTERN", "check_instance", "doc", "schema_of_class"]
+__all__ = [
+    "DATE_TIME_PATTERN",
+    "check_instance",
+    "doc",
+    "schema_of_class",
+    "to_tuple",
+    "utc",
+    "utc_or_none",
+]
 
 #: The wire form of every timestamp: ISO 8601 in UTC with an explicit ``+00:00`` offset.
 DATE_TIME_PATTERN: Final = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+00:00$"
@@ -40,9 +49,25 @@ def doc(text: str, **schema: Any) -> dict[str, Any]:
     return {"doc": text, "schema": schema}
 
 
+def utc(value: datetime) -> datetime:
+    """Field converter: aware datetimes become UTC; anything else is left for validation."""
+    return ensure_utc(value) if isinstance(value, datetime) else value
+
+
+def utc_or_none(value: datetime | None) -> datetime | None:
+    """Like :func:`utc`, letting ``None`` through."""
+    return ensure_utc(value) if isinstance(value, datetime) else value
+
+
+def to_tuple(values: Any) -> Any:
+    """Field converter: lists become tuples (frozen values); anything else is left alone."""
+    return tuple(values) if isinstance(values, list) else values
+
+
 def _resolved_fields(cls: type[Any]) -> tuple[attrs.Attribute[Any], ...]:
     attrs.resolve_types(cls)
-    return attrs.fields(cls)
+    fields: tuple[attrs.Attribute[Any], ...] = attrs.fields(cls)
+    return fields
 
 
 def _split_optional(tp: Any) -> tuple[Any, bool]:

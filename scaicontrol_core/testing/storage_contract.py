@@ -45,7 +45,9 @@ def tenant(tid: str, partner_id: str = "prt_a", **changes: Any) -> Tenant:
     return attrs.evolve(base, **changes)
 
 
-def message(key: str, *, kind: str = "event", at: datetime = T0, **changes: Any) -> NewOutboxMessage:
+def message(
+    key: str, *, kind: str = "event", at: datetime = T0, **changes: Any
+) -> NewOutboxMessage:
     base = NewOutboxMessage(
         kind=kind, topic="test.topic", key=key, payload={"key": key, "n": [1, 2]}, created_at=at
     )

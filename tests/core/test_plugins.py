@@ -69,8 +69,9 @@ def test_duplicate_names_are_refused() -> None:
 
 def test_empty_names_are_refused() -> None:
     """A plugin cannot register a backend under an empty name."""
+    pm = make_plugin_manager(entry_points=False, extra=[NamedStorage("")])
     with pytest.raises(PluginError):
-        Plugins(make_plugin_manager(entry_points=False, extra=[NamedStorage("")])).storage_backends()
+        Plugins(pm).storage_backends()
 
 
 def test_unknown_hook_in_a_plugin_is_rejected() -> None:
