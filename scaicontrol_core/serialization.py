@@ -94,6 +94,7 @@ def make_converter() -> cattrs.Converter:
     # StrEnum and IntEnum come before str and int in their MRO, so they need their own entry.
     for base in (enum.Enum, enum.StrEnum, enum.IntEnum):
         converter.register_structure_hook(base, _structure_enum)
+        converter.register_unstructure_hook(base, lambda member: member.value)
     converter.register_structure_hook(Decimal, _structure_decimal)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_structure_hook(datetime, _structure_datetime)

@@ -1,19 +1,22 @@
 """The schema as SQLAlchemy Core tables; Alembic migrations must create exactly this.
 
 One table per entry of :data:`scaicontrol_core.schema.RECORD_KINDS` (named like the
-unit-of-work attribute, one column per record field), plus the outbox.
+unit-of-work attribute, one column per record field), plus the outbox. The foundation's
+tables live here; later capabilities add ``tables_<capability>.py`` modules imported below.
 """
 
 from __future__ import annotations
-
-from typing import Any, Final
 
 import sqlalchemy as sa
 
 from scaicontrol_core.errors import ConfigurationError
 from scaicontrol_core.schema import RecordKind
 
+from ._meta import ID_LENGTH, NAMING_CONVENTION, TABLE_OPTIONS, metadata
 from .types import UtcDateTime
+
+# Each capability keeps its tables in its own module on the same MetaData; importing them
+# here registers them, so ``metadata`` always describes the whole schema.
 
 __all__ = [
     "ID_LENGTH",
@@ -25,27 +28,6 @@ __all__ = [
     "table_for",
     "tenants",
 ]
-
-#: Constraint and index names, so every database and every migration agree on them.
-NAMING_CONVENTION: Final = {
-    "pk": "pk_%(table_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-}
-
-#: MariaDB: InnoDB for transactions and row locks; a binary collation so ids and keys
-#: compare exactly (as on SQLite and PostgreSQL) and text sorts by code point.
-TABLE_OPTIONS: Final[dict[str, Any]] = {
-    "mysql_engine": "InnoDB",
-    "mysql_charset": "utf8mb4",
-    "mysql_collate": "utf8mb4_bin",
-}
-
-ID_LENGTH: Final = 36
-
-metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 partners = sa.Table(
     "partners",

@@ -1,0 +1,25 @@
+"""Catalog, subscriptions and service packs.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-29 00:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__: list[str] = []
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
