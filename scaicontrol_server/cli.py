@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=settings.log_level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        if settings.log_level.upper() != "DEBUG":
+            # readiness probes consult Alembic on every call; keep its chatter out of the log
+            logging.getLogger("alembic").setLevel(logging.WARNING)
         handler = _COMMANDS[args.command]
         return handler(args, settings)
     except ScaiControlError as exc:
