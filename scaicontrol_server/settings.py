@@ -148,6 +148,11 @@ def load_settings(
     settings = Settings(**values)
     if settings.port < 0 or settings.port > 65535:
         raise ConfigurationError("SCAICONTROL_PORT must be 0-65535", setting="SCAICONTROL_PORT")
+    if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigurationError(
+            "SCAICONTROL_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL",
+            setting="SCAICONTROL_LOG_LEVEL",
+        )
     if settings.storage_name != "memory":
         return attrs.evolve(settings, database_url=normalise_database_url(settings.database_url))
     return settings

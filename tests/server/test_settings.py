@@ -61,7 +61,8 @@ def test_database_urls_are_normalised_to_sync_drivers(url: str, expected: str) -
 @pytest.mark.parametrize(
     ("name", "value"),
     [("SCAICONTROL_PORT", "eighty"), ("SCAICONTROL_PORT", "70000"),
-     ("SCAICONTROL_WORKERS", "perhaps"), ("DATABASE_URL", "not a url")],
+     ("SCAICONTROL_WORKERS", "perhaps"), ("DATABASE_URL", "not a url"),
+     ("SCAICONTROL_LOG_LEVEL", "chatty")],
 )
 def test_bad_values_name_the_setting(name: str, value: str) -> None:
     """A malformed value raises ConfigurationError naming the variable."""
