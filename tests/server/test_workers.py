@@ -50,9 +50,12 @@ def test_wake_runs_an_idle_job_immediately() -> None:
     """wake() cuts an idle job's sleep short."""
     calls: list[int] = []
 
+    def idle(now: datetime) -> int:
+        calls.append(1)
+        return 0
+
     async def scenario() -> None:
-        runner = WorkerRunner([Job(name="idle", interval=3600, run=lambda now: calls.append(1)
-                                   or 0)], ManualClock(NOW))
+        runner = WorkerRunner([Job(name="idle", interval=3600, run=idle)], ManualClock(NOW))
         runner.start()
         await _until(lambda: len(calls) == 1)
         runner.wake("idle")
