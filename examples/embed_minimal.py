@@ -22,8 +22,8 @@ def main() -> None:
     storage = MemoryStorage()
 
     # Load the demo organisations, then add a tenant and record an event with it, atomically.
-    with storage.unit_of_work() as uow:
-        load_demo(uow, now=clock.now())
+    with storage.unit_of_work(cross_tenant=True) as uow:
+        load_demo(uow, now=clock.now(), ids=ids)
         tenant = uow.tenants.add(
             Tenant(id=ids.prefixed(IdPrefix.TENANT), partner_id="prt_demo_northwind",
                    name="Example Corp", created_at=clock.now(), updated_at=clock.now())

@@ -16,11 +16,15 @@ from typing import Final
 import attrs
 
 __all__ = [
+    "ROLE_RANK",
     "ROLE_SCOPES",
     "Principal",
     "PrincipalKind",
     "Role",
     "Scope",
+    "effective_permissions",
+    "is_role",
+    "rank_of",
     "scopes_for_roles",
 ]
 
@@ -64,6 +68,30 @@ ROLE_SCOPES: Final[Mapping[Role, frozenset[Scope]]] = MappingProxyType({
     }),
     Role.TENANT_USER: frozenset({S.SERVICES_READ, S.SUBSCRIPTIONS_READ}),
 })
+
+
+#: Who outranks whom when granting roles: a principal may grant roles up to its own rank.
+ROLE_RANK: Final[Mapping[Role, int]] = MappingProxyType({
+    Role.TENANT_USER: 1,
+    Role.TENANT_ADMIN: 2,
+    Role.PARTNER_ADMIN: 3,
+    Role.SUPER_ADMIN: 4,
+})
+
+
+def is_role(name: str) -> bool:
+    """Whether ``name`` is one of the four roles."""
+    return name in Role.__members__.values()
+
+
+def rank_of(roles: Iterable[str]) -> int:
+    """The highest rank among ``roles`` (0 when none is a known role)."""
+    return max((ROLE_RANK[Role(name)] for name in roles if is_role(name)), default=0)
+
+
+def effective_permissions(roles: Iterable[str], permissions: Iterable[str] = ()) -> frozenset[str]:
+    """Granted scopes plus those of the roles; ``super_admin`` holds every scope."""
+    return frozenset(permissions) | scopes_for_roles(roles)
 
 
 def scopes_for_roles(roles: Iterable[str]) -> frozenset[str]:
@@ -111,3 +139,15 @@ class Principal:
         if self.partner_id is not None and Role.PARTNER_ADMIN.value in self.roles:
             return tenant_partner_id == self.partner_id
         return self.tenant_id == tenant_id
+
+    def can_reach_partner(self, partner_id: str) -> bool:
+        """Whether admin reach covers a partner: every partner for super admins, its own
+        for a partner admin, none for anyone else."""
+        if self.is_super_admin:
+            return True
+        return Role.PARTNER_ADMIN.value in self.roles and self.partner_id == partner_id
+
+    @property
+    def rank(self) -> int:
+        """The highest rank among the principal's roles (see :data:`ROLE_RANK`)."""
+        return rank_of(self.roles)

@@ -11,8 +11,13 @@ from typing import Final
 
 import attrs
 
+from .catalog_demo import load_catalog_demo
+from .identity_demo import load_identity_demo
+from .ids import IdFactory, RandomIds
+from .metering_demo import load_metering_demo
 from .ports import UnitOfWork
 from .records import Partner, Tenant
+from .webhooks_demo import load_webhooks_demo
 
 __all__ = ["DEMO_PARTNERS", "DEMO_TENANTS", "DemoSummary", "load_demo"]
 
@@ -37,8 +42,12 @@ class DemoSummary:
     unchanged: int
 
 
-def load_demo(uow: UnitOfWork, *, now: datetime) -> DemoSummary:
-    """Add every demo record that is missing; the caller commits."""
+def load_demo(uow: UnitOfWork, *, now: datetime, ids: IdFactory | None = None) -> DemoSummary:
+    """Add every demo record that is missing; the caller commits.
+
+    Open the unit of work with ``cross_tenant=True``: some demo records are per tenant.
+    ``ids`` mints event and audit ids (fresh random ones unless given).
+    """
     created = unchanged = 0
     for pid, name, is_operator in DEMO_PARTNERS:
         if uow.partners.get(pid) is None:
@@ -59,4 +68,10 @@ def load_demo(uow: UnitOfWork, *, now: datetime) -> DemoSummary:
             created += 1
         else:
             unchanged += 1
-    return DemoSummary(created=created, unchanged=unchanged)
+    ids = ids or RandomIds()
+    made, kept = load_identity_demo(uow, now=now, ids=ids)
+    bought, present = load_catalog_demo(uow, now=now, ids=ids)
+    hooked, there = load_webhooks_demo(uow, now=now)
+    metered, same = load_metering_demo(uow, now=now)
+    return DemoSummary(created=created + made + bought + hooked + metered,
+                       unchanged=unchanged + kept + present + there + same)

@@ -14,6 +14,7 @@ The tree::
     │   └── PermissionDenied                  credentials lack the needed scope
     ├── TenantScopeRequired                   a tenant-scoped repository used without a tenant
     ├── StorageError                          the storage backend failed or is not ready
+    ├── UpstreamError                         an upstream service (e.g. an OIDC issuer) failed
     ├── ConfigurationError                    a setting is missing or malformed
     └── PluginError
         ├── UnknownPlugin                     settings name a backend nobody registered
@@ -42,6 +43,7 @@ __all__ = [
     "TenantScopeRequired",
     "Unauthenticated",
     "UnknownPlugin",
+    "UpstreamError",
     "ValidationError",
 ]
 
@@ -120,6 +122,10 @@ class TenantScopeRequired(ScaiControlError):
 
 class StorageError(ScaiControlError):
     """The storage backend failed, is unreachable, or its schema is not current."""
+
+
+class UpstreamError(ScaiControlError):
+    """A service this one relies on (an identity issuer, a directory) failed or is down."""
 
 
 class ConfigurationError(ScaiControlError):

@@ -14,15 +14,17 @@ from collections.abc import Callable
 import cattrs
 import pluggy
 
+from .identity_provider import IdentityProviderFactory
 from .ports import StorageFactory
 
-__all__ = ["PROJECT", "RegisterStorage", "hookimpl", "hookspec"]
+__all__ = ["PROJECT", "RegisterIdentityProvider", "RegisterStorage", "hookimpl", "hookspec"]
 
 PROJECT = "scaicontrol"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 RegisterStorage = Callable[[str, StorageFactory], None]
+RegisterIdentityProvider = Callable[[str, IdentityProviderFactory], None]
 
 
 @hookspec
@@ -37,3 +39,12 @@ def scaicontrol_register_storage_backends(register: RegisterStorage) -> None:
 @hookspec
 def scaicontrol_configure_converter(converter: cattrs.Converter) -> None:
     """Add structure and unstructure hooks for types an adapter owns."""
+
+
+@hookspec
+def scaicontrol_register_identity_providers(register: RegisterIdentityProvider) -> None:
+    """Register identity providers by name: ``register("oidc", factory)``.
+
+    ``factory(IdentityConfig) -> IdentityProvider`` is called once per application (and by
+    CLI commands that need it); it may import its libraries and raise ``MissingDependency``.
+    """

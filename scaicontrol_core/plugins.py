@@ -14,6 +14,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import DuplicatePlugin, PluginError, UnknownPlugin
+from .identity_provider import IdentityConfig, IdentityProvider, IdentityProviderFactory
 from .ports import Storage, StorageConfig, StorageFactory
 
 __all__ = ["Plugins", "make_plugin_manager"]
@@ -79,6 +80,19 @@ class Plugins:
         if name not in backends:
             raise UnknownPlugin("storage backend", name, list(backends))
         return backends[name](config)
+
+    def identity_providers(self) -> dict[str, IdentityProviderFactory]:
+        """Identity-provider factories by name."""
+        return self._collect(
+            "identity provider", self.pm.hook.scaicontrol_register_identity_providers
+        )
+
+    def open_identity_provider(self, name: str, config: IdentityConfig) -> IdentityProvider:
+        """Build the identity provider ``name``; ``UnknownPlugin`` lists the ones available."""
+        providers = self.identity_providers()
+        if name not in providers:
+            raise UnknownPlugin("identity provider", name, list(providers))
+        return providers[name](config)
 
     def configure_converter(self, converter: cattrs.Converter) -> cattrs.Converter:
         """Let every plugin add hooks to ``converter``; returns it for chaining."""

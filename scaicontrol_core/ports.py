@@ -10,14 +10,36 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
 import attrs
 
+from .identity_records import (
+    AuditEntry,
+    Credential,
+    Group,
+    GroupMembership,
+    PartnerConfiguration,
+    RefreshToken,
+    SigningKey,
+    TenantBillingProfile,
+    User,
+)
 from .machines.outbox import OutboxStatus
 from .records import NewOutboxMessage, OutboxMessage, Partner, Tenant
 
+if TYPE_CHECKING:  # these protocols extend Repository, defined below
+    from .catalog_records import PackSubscription, Plan, Service, ServicePack, Subscription
+    from .commerce.store import LifecycleRepository
+    from .metering.model import MetricDefinition, ServiceApiKey
+    from .metering.store import MeteringStore
+    from .notifications.model import NotificationRead, NotificationRepository
+    from .webhooks.model import WebhookSubscription
+    from .webhooks.store import AttemptRepository, DeliveryRepository
+
 __all__ = [
+    "CommitInfo",
+    "CommitListener",
     "Migrator",
     "Outbox",
     "Repository",
@@ -73,6 +95,24 @@ class Repository(Protocol[R]):
 
     def count(self, where: Where | None = None) -> int: ...
 
+    def search(
+        self,
+        text: str,
+        fields: Sequence[str],
+        where: Where | None = None,
+        *,
+        order_by: Sequence[str] = ("id",),
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[R]:
+        """Like :meth:`find`, keeping only records where at least one of the string
+        ``fields`` contains ``text``, ignoring case (an empty ``text`` keeps all)."""
+        ...
+
+    def count_search(self, text: str, fields: Sequence[str], where: Where | None = None) -> int:
+        """How many records :meth:`search` would return without ``offset`` and ``limit``."""
+        ...
+
 
 class Outbox(Protocol):
     """Events and effects recorded with the change that caused them, leased by workers."""
@@ -99,6 +139,10 @@ class Outbox(Protocol):
 
     def complete(self, seq: int, *, owner: str, now: datetime) -> bool:
         """Mark done; False if ``owner`` no longer holds the lease."""
+        ...
+
+    def complete_many(self, seqs: Sequence[int], *, owner: str, now: datetime) -> int:
+        """Mark done every message in ``seqs`` that ``owner`` still holds; returns how many."""
         ...
 
     def retry(self, seq: int, *, owner: str, available_at: datetime, error: str) -> bool:
@@ -144,6 +188,84 @@ class UnitOfWork(Protocol):
     def tenants(self) -> Repository[Tenant]: ...
 
     @property
+    def users(self) -> Repository[User]: ...
+
+    @property
+    def credentials(self) -> Repository[Credential]: ...
+
+    @property
+    def groups(self) -> Repository[Group]: ...
+
+    @property
+    def group_memberships(self) -> Repository[GroupMembership]: ...
+
+    @property
+    def refresh_tokens(self) -> Repository[RefreshToken]: ...
+
+    @property
+    def signing_keys(self) -> Repository[SigningKey]: ...
+
+    @property
+    def tenant_billing_profiles(self) -> Repository[TenantBillingProfile]:
+        """Tenant-scoped: needs a unit of work opened for a tenant, or ``cross_tenant``."""
+        ...
+
+    @property
+    def partner_configurations(self) -> Repository[PartnerConfiguration]: ...
+
+    @property
+    def audit_log(self) -> Repository[AuditEntry]: ...
+
+    @property
+    def webhook_subscriptions(self) -> Repository[WebhookSubscription]: ...
+
+    @property
+    def webhook_deliveries(self) -> DeliveryRepository: ...
+
+    @property
+    def webhook_attempts(self) -> AttemptRepository: ...
+
+    @property
+    def notifications(self) -> NotificationRepository:
+        """Tenant-scoped: needs a unit of work opened for a tenant, or ``cross_tenant``."""
+        ...
+
+    @property
+    def notification_reads(self) -> Repository[NotificationRead]:
+        """Tenant-scoped: needs a unit of work opened for a tenant, or ``cross_tenant``."""
+        ...
+
+    @property
+    def services(self) -> Repository[Service]: ...
+
+    @property
+    def plans(self) -> Repository[Plan]: ...
+
+    @property
+    def service_packs(self) -> Repository[ServicePack]: ...
+
+    @property
+    def subscriptions(self) -> LifecycleRepository[Subscription]:
+        """Tenant-scoped: needs a unit of work opened for a tenant, or ``cross_tenant``."""
+        ...
+
+    @property
+    def pack_subscriptions(self) -> LifecycleRepository[PackSubscription]:
+        """Tenant-scoped: needs a unit of work opened for a tenant, or ``cross_tenant``."""
+        ...
+
+    @property
+    def metric_definitions(self) -> Repository[MetricDefinition]: ...
+
+    @property
+    def service_api_keys(self) -> Repository[ServiceApiKey]: ...
+
+    @property
+    def metering(self) -> MeteringStore:
+        """Usage events and rollups; tenant-scoped like the tenant-scoped kinds."""
+        ...
+
+    @property
     def outbox(self) -> Outbox: ...
 
     def commit(self) -> None: ...
@@ -185,6 +307,19 @@ class Migrator(Protocol):
     def downgrade(self, target: str) -> None: ...
 
 
+@attrs.frozen(kw_only=True)
+class CommitInfo:
+    """What a committed unit of work changed: kinds of the outbox messages it appended and
+    names of the record kinds it wrote (see :data:`~scaicontrol_core.schema.RECORD_KINDS`)."""
+
+    outbox_kinds: frozenset[str] = frozenset()
+    record_kinds: frozenset[str] = frozenset()
+
+
+#: Called after a commit that changed something; must be quick and must not raise.
+CommitListener = Callable[[CommitInfo], None]
+
+
 class Storage(Protocol):
     """A storage backend: hands out units of work and reports its readiness."""
 
@@ -205,6 +340,16 @@ class Storage(Protocol):
 
     @property
     def migrator(self) -> Migrator | None: ...
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Call ``listener`` after every commit that appended outbox messages or wrote
+        records (in any thread; on PostgreSQL also for commits of other processes).
+        Workers use it to start on new work without waiting for their next tick."""
+        ...
+
+    def remove_commit_listener(self, listener: CommitListener) -> None:
+        """Stop calling ``listener``; unknown listeners are ignored."""
+        ...
 
     def close(self) -> None: ...
 

@@ -50,18 +50,25 @@ def create_app(
 
     ``plugins=None`` loads the ``scaicontrol`` entry points (minus
     ``settings.disabled_plugins``); a list means exactly those plugin objects.
+    ``authorizer=None`` authenticates bearer tokens with the identity provider the
+    settings name (``SCAICONTROL_IDENTITY``), built when the application starts.
     """
+    from .auth import BearerAuthorizer, identity_context
     from .routes import ENDPOINTS
+    from .service_keys import ServiceKeyAuthorizer
 
-    return build_app(
+    app = build_app(
         settings,
         endpoints=ENDPOINTS,
         plugins=plugins,
-        authorizer=authorizer,
+        authorizer=ServiceKeyAuthorizer(authorizer or BearerAuthorizer()),
         clock=clock,
         ids=ids,
         max_body_size=max_body_size,
     )
+    if authorizer is None:
+        app.cleanup_ctx.insert(1, identity_context)  # after storage, before the workers
+    return app
 
 
 def build_app(

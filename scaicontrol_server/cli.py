@@ -19,6 +19,8 @@ from scaicontrol_core.errors import ScaiControlError, StorageError
 from scaicontrol_core.ports import Migrator, Storage
 
 from .bootstrap import load_plugins, open_storage
+from .cli_identity import COMMANDS as IDENTITY_COMMANDS
+from .cli_identity import add_identity_commands, print_demo_logins
 from .clock import SystemClock
 from .settings import Settings, load_settings
 
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     downgrade.add_argument("target")
 
     commands.add_parser("demo", help="load the demo data set (running it twice changes nothing)")
+    add_identity_commands(commands)
     return parser
 
 
@@ -116,6 +119,7 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         storage.close()
     print(f"demo data: {summary.created} created, {summary.unchanged} already present")
+    print_demo_logins()
     return 0
 
 
@@ -161,20 +165,19 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from .workers import WorkerRunner, build_jobs
+    from .workers import WorkerRunner, build_jobs, run_once
 
     storage = _storage(settings)
     clock = SystemClock()
     try:
-        jobs = build_jobs(storage, settings)
+        jobs = build_jobs(storage, settings, clock=clock)
         if args.once:
-            for job in jobs:
-                handled = job.run(clock.now())
-                print(f"{job.name}: {handled}")
+            for name, handled in asyncio.run(run_once(jobs, clock)):
+                print(f"{name}: {handled}")
             return 0
 
         async def run() -> None:
-            runner = WorkerRunner(jobs, clock)
+            runner = WorkerRunner(jobs, clock, storage=storage)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -196,6 +199,7 @@ _COMMANDS = {
     "worker": _cmd_worker,
     "migrate": _cmd_migrate,
     "demo": _cmd_demo,
+    **IDENTITY_COMMANDS,
 }
 
 if __name__ == "__main__":

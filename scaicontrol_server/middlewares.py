@@ -25,6 +25,7 @@ from scaicontrol_core.errors import (
     PermissionDenied,
     StorageError,
     Unauthenticated,
+    UpstreamError,
     ValidationError,
 )
 from scaicontrol_core.ids import IdPrefix
@@ -67,6 +68,7 @@ ERROR_TABLE: Final[Mapping[type[Exception], ErrorMapping]] = {
     ConcurrencyConflict: ErrorMapping(409, ErrorCode.CONFLICT),
     # The backend's own words may name hosts or SQL: log them, do not send them.
     StorageError: ErrorMapping(503, ErrorCode.INTERNAL_ERROR, "Storage is unavailable"),
+    UpstreamError: ErrorMapping(502, ErrorCode.INTERNAL_ERROR),
 }
 _UNEXPECTED = ErrorMapping(500, ErrorCode.INTERNAL_ERROR, "Internal server error")
 _DEFAULT_MESSAGES: Final[Mapping[ErrorCode, str]] = {

@@ -92,6 +92,108 @@ class Settings:
         "SCAICONTROL_LOG_LEVEL", "INFO", "Python logging level: DEBUG, INFO, WARNING or ERROR."
     )
 
+    # --- subscriptions ---------------------------------------------------------------
+    dunning_delay_days: int = _env(
+        "SCAICONTROL_DUNNING_DELAY_DAYS", 14,
+        "Days a subscription may stay past_due before the dunning job suspends it (0 or more).",
+    )
+    subscription_jobs_interval: float = _env(
+        "SCAICONTROL_SUBSCRIPTION_JOBS_INTERVAL", 300.0,
+        "Seconds between runs of the subscription lifecycle jobs (reaper, dunning, trial "
+        "conversion and notices, renewal, expiry) when they find nothing to do.",
+    )
+
+    # --- webhooks --------------------------------------------------------------------
+    webhook_allow_http: bool = _env(
+        "SCAICONTROL_WEBHOOK_ALLOW_HTTP", False,
+        "Accept plain http:// webhook target URLs (development only; https always works).",
+    )
+    webhook_allowlist: tuple[str, ...] = _env(
+        "SCAICONTROL_WEBHOOK_ALLOWLIST", (),
+        "Comma-separated host names, IP addresses or CIDR ranges webhook targets may use "
+        "although they are loopback, private, link-local or otherwise internal.",
+    )
+    webhook_tick_seconds: float = _env(
+        "SCAICONTROL_WEBHOOK_TICK_SECONDS", 30.0,
+        "Safety-net interval of the webhook jobs; commits wake them at once anyway.",
+    )
+    webhook_concurrency: int = _env(
+        "SCAICONTROL_WEBHOOK_CONCURRENCY", 64,
+        "Most webhook POSTs in flight at once in one worker process.",
+    )
+    webhook_batch_size: int = _env(
+        "SCAICONTROL_WEBHOOK_BATCH_SIZE", 200, "Due deliveries claimed per batch."
+    )
+    webhook_fanout_batch_size: int = _env(
+        "SCAICONTROL_WEBHOOK_FANOUT_BATCH_SIZE", 50, "Events fanned out per batch."
+    )
+    webhook_lease_seconds: float = _env(
+        "SCAICONTROL_WEBHOOK_LEASE_SECONDS", 60.0,
+        "How long a worker holds claimed events and deliveries; after a crash another "
+        "worker takes them over once this has passed. At least 20.",
+    )
+
+    # --- metering --------------------------------------------------------------------
+    metering_late_arrival_seconds: int = _env(
+        "SCAICONTROL_METERING_LATE_ARRIVAL", 7 * 24 * 3600,
+        "Usage events older than this many seconds are refused (422); below 60 counts as 60.",
+    )
+
+    # --- identity --------------------------------------------------------------------
+    identity_provider: str = _env(
+        "SCAICONTROL_IDENTITY", "local",
+        "Identity provider plugin: 'local' (users and passwords kept here) or 'oidc'.",
+    )
+    access_token_ttl: int = _env(
+        "SCAICONTROL_ACCESS_TOKEN_TTL", 900,
+        "Lifetime in seconds of access tokens the local identity provider issues.",
+    )
+    refresh_token_ttl: int = _env(
+        "SCAICONTROL_REFRESH_TOKEN_TTL", 1209600,
+        "Lifetime in seconds of each refresh token the local provider issues (14 days).",
+    )
+    oidc_issuer: str = _env(
+        "SCAIKEY_ISSUER", "",
+        "OIDC issuer URL (e.g. https://scaikey.scailabs.ai); required for 'oidc'.",
+    )
+    oidc_client_id: str = _env(
+        "SCAIKEY_CLIENT_ID", "", "OAuth client id of this deployment at the OIDC issuer."
+    )
+    oidc_client_secret: str = _env(
+        "SCAIKEY_CLIENT_SECRET", "", "OAuth client secret of this deployment at the issuer."
+    )
+    oidc_audience: str = _env(
+        "SCAICONTROL_OIDC_AUDIENCE", "",
+        "Expected 'aud' of OIDC access tokens; empty leaves the audience unchecked.",
+    )
+    oidc_jwks_url: str = _env(
+        "SCAICONTROL_OIDC_JWKS_URL", "",
+        "JWKS URL; empty means <issuer>/api/v1/platform/.well-known/jwks.json.",
+    )
+    oidc_jwks_cache_ttl: int = _env(
+        "SCAICONTROL_OIDC_JWKS_CACHE_TTL", 3600,
+        "Seconds the issuer's key set is cached (an unknown kid fetches it sooner).",
+    )
+    oidc_directory_url: str = _env(
+        "SCAICONTROL_OIDC_DIRECTORY_URL", "",
+        "Base URL of the issuer's user directory read by `scaicontrol sync`.",
+    )
+
+    @property
+    def identity_options(self) -> dict[str, str]:
+        """The provider options an identity plugin receives, by short name."""
+        return {
+            "access_token_ttl": str(self.access_token_ttl),
+            "refresh_token_ttl": str(self.refresh_token_ttl),
+            "issuer": self.oidc_issuer,
+            "client_id": self.oidc_client_id,
+            "client_secret": self.oidc_client_secret,
+            "audience": self.oidc_audience,
+            "jwks_url": self.oidc_jwks_url,
+            "jwks_cache_ttl": str(self.oidc_jwks_cache_ttl),
+            "directory_url": self.oidc_directory_url,
+        }
+
     @property
     def storage_name(self) -> str:
         """The storage plugin to open: the explicit setting, else chosen by URL."""

@@ -14,9 +14,10 @@ from typing import Final
 from aiohttp import web
 
 from scaicontrol_core.access import Principal, PrincipalKind, scopes_for_roles
-from scaicontrol_core.errors import PermissionDenied, Unauthenticated
+from scaicontrol_core.errors import Unauthenticated
 
-from .api import AUTHENTICATED, PUBLIC, Endpoint
+from .api import Endpoint
+from .auth import check_access
 
 __all__ = ["PRINCIPAL_HEADER", "HeaderAuthorizer", "check_access", "principal_header"]
 
@@ -42,14 +43,6 @@ def principal_header(
         "service": service,
     }
     return {PRINCIPAL_HEADER: json.dumps(value)}
-
-
-def check_access(principal: Principal, endpoint: Endpoint) -> None:
-    """Raise PermissionDenied unless ``principal`` satisfies the endpoint's access rule."""
-    if endpoint.access in (PUBLIC, AUTHENTICATED):
-        return
-    if not principal.has(endpoint.access):
-        raise PermissionDenied(f"this operation needs the '{endpoint.access}' permission")
 
 
 class HeaderAuthorizer:

@@ -1,46 +1,66 @@
-"""Background workers: each job is a sync function of ``now`` run in a thread on a loop.
+"""Background workers: each job is a function of ``now`` run on a loop (sync ones in a thread).
 
 A job sleeps for its interval (the safety net) but can be woken at once with
-:meth:`WorkerRunner.wake`, for example right after a commit that queued work for it. A job
-that reports work done runs again immediately, so a backlog drains without waiting.
+:meth:`WorkerRunner.wake`; given the storage, the runner also wakes every job whose
+``wake_on`` accepts a commit's :class:`~scaicontrol_core.ports.CommitInfo`. A job that
+reports work done runs again immediately, so a backlog drains without waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
 import attrs
 from aiohttp import web
 
 from scaicontrol_core.clock import Clock
 from scaicontrol_core.housekeeping import purge_finished_outbox
-from scaicontrol_core.ports import Storage
+from scaicontrol_core.ports import CommitInfo, Storage
 
+from .clock import SystemClock
 from .keys import CLOCK, SETTINGS, STORAGE
 from .settings import Settings
 
-__all__ = ["RUNNER", "Job", "WorkerRunner", "build_jobs", "workers_context"]
+__all__ = ["RUNNER", "Job", "WorkerRunner", "build_jobs", "run_once", "workers_context"]
 
 log = logging.getLogger("scaicontrol.workers")
 
 
 @attrs.frozen(kw_only=True)
 class Job:
-    """``run(now)`` does one batch and returns how many items it handled."""
+    """``run(now)`` (sync, or a coroutine function) does one batch and returns how many items
+    it handled. ``wake_on(info)`` runs in the committing thread and says whether a commit
+    brings work for the job; ``close()`` is awaited once when the runner stops."""
 
     name: str
     interval: float
-    run: Callable[[datetime], int]
+    run: Callable[[datetime], int] | Callable[[datetime], Awaitable[int]]
+    wake_on: Callable[[CommitInfo], bool] | None = None
+    close: Callable[[], Awaitable[None]] | None = None
+
+    async def run_once(self, now: datetime) -> int:
+        if inspect.iscoroutinefunction(self.run):
+            return await cast(Callable[[datetime], Awaitable[int]], self.run)(now)
+        return await asyncio.to_thread(cast(Callable[[datetime], int], self.run), now)
 
 
 class WorkerRunner:
     """Runs jobs concurrently until :meth:`stop`; a failing job is retried after a pause."""
 
-    def __init__(self, jobs: Sequence[Job], clock: Clock, *, error_pause: float = 5.0) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        clock: Clock,
+        *,
+        error_pause: float = 5.0,
+        storage: Storage | None = None,
+    ) -> None:
         names = [job.name for job in jobs]
         if len(set(names)) != len(names):
             raise ValueError(f"job names must be unique: {names}")
@@ -52,12 +72,27 @@ class WorkerRunner:
         self._wakeups: dict[str, asyncio.Event] = {}
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._storage = storage
+        self._loop_ref: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
-        """Start one task per job on the running loop."""
+        """Start one task per job on the running loop (and listen to the storage's commits)."""
+        self._loop_ref = asyncio.get_running_loop()
         for name in self.jobs:
             self._wakeups[name] = asyncio.Event()
             self._tasks.append(asyncio.create_task(self._loop(name), name=f"job:{name}"))
+        if self._storage is not None:
+            self._storage.add_commit_listener(self._on_commit)
+
+    def _on_commit(self, info: CommitInfo) -> None:
+        """Runs in whichever thread committed; hands the wake-ups to the loop's thread."""
+        loop = self._loop_ref
+        if loop is None or loop.is_closed():
+            return
+        for job in self.jobs.values():
+            if job.wake_on is not None and job.wake_on(info):
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(self.wake, job.name)
 
     def wake(self, name: str) -> None:
         """Run job ``name`` now instead of at its next tick (no-op before start)."""
@@ -66,13 +101,21 @@ class WorkerRunner:
             event.set()
 
     async def stop(self) -> None:
-        """Let running batches finish, then end every loop."""
+        """Let running batches finish, end every loop, then close the jobs."""
+        if self._storage is not None:
+            self._storage.remove_commit_listener(self._on_commit)
         self._stopping.set()
         for event in self._wakeups.values():
             event.set()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        for job in self.jobs.values():
+            if job.close is not None:
+                try:
+                    await job.close()
+                except Exception:
+                    log.exception("closing job %s failed", job.name)
 
     async def _loop(self, name: str) -> None:
         job = self.jobs[name]
@@ -80,7 +123,7 @@ class WorkerRunner:
         while not self._stopping.is_set():
             wakeup.clear()
             try:
-                handled = await asyncio.to_thread(job.run, self.clock.now())
+                handled = await job.run_once(self.clock.now())
             except Exception:
                 self.failures[name] += 1
                 log.exception("job %s failed; retrying in %.0f s", name, self.error_pause)
@@ -93,8 +136,24 @@ class WorkerRunner:
                     await asyncio.wait_for(wakeup.wait(), timeout=delay)
 
 
-def build_jobs(storage: Storage, settings: Settings) -> list[Job]:
+async def run_once(jobs: Sequence[Job], clock: Clock) -> list[tuple[str, int]]:
+    """Run every job once, in order, then close them all (``scaicontrol worker --once``)."""
+    results = []
+    try:
+        for job in jobs:
+            results.append((job.name, await job.run_once(clock.now())))
+    finally:
+        for job in jobs:
+            if job.close is not None:
+                await job.close()
+    return results
+
+
+def build_jobs(storage: Storage, settings: Settings, *, clock: Clock | None = None) -> list[Job]:
     """The jobs every deployment runs."""
+    from .lifecycle_jobs import subscription_jobs
+    from .webhook_jobs import webhook_jobs
+
     retention = timedelta(days=settings.outbox_retention_days)
 
     def housekeeping(now: datetime) -> int:
@@ -105,7 +164,11 @@ def build_jobs(storage: Storage, settings: Settings) -> list[Job]:
             log.info("purged %d finished outbox messages", purged)
         return 0  # never loop straight away: one purge per interval is plenty
 
-    return [Job(name="outbox-housekeeping", interval=3600.0, run=housekeeping)]
+    return [
+        Job(name="outbox-housekeeping", interval=3600.0, run=housekeeping),
+        *webhook_jobs(storage, settings, clock or SystemClock()),
+        *subscription_jobs(storage, settings),
+    ]
 
 
 RUNNER = web.AppKey("workers", WorkerRunner)
@@ -113,7 +176,9 @@ RUNNER = web.AppKey("workers", WorkerRunner)
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
     """aiohttp cleanup context: start the workers with the app, stop them with it."""
-    runner = WorkerRunner(build_jobs(app[STORAGE], app[SETTINGS]), app[CLOCK])
+    storage = app[STORAGE]
+    jobs = build_jobs(storage, app[SETTINGS], clock=app[CLOCK])
+    runner = WorkerRunner(jobs, app[CLOCK], storage=storage)
     app[RUNNER] = runner
     runner.start()
     try:

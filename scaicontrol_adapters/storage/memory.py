@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
@@ -25,12 +25,30 @@ from scaicontrol_core.errors import (
 )
 from scaicontrol_core.hookspecs import RegisterStorage, hookimpl
 from scaicontrol_core.machines.outbox import OUTBOX_MESSAGE, OutboxStatus, OutboxTrigger
-from scaicontrol_core.ports import Migrator, StorageConfig, StorageStatus, Where
+from scaicontrol_core.ports import (
+    CommitInfo,
+    CommitListener,
+    Migrator,
+    StorageConfig,
+    StorageStatus,
+    Where,
+)
 from scaicontrol_core.querying import matches, parse_order, sort_records
 from scaicontrol_core.records import NewOutboxMessage, OutboxMessage
 from scaicontrol_core.schema import RECORD_KINDS, RecordKind
 
-__all__ = ["MemoryStorage", "scaicontrol_register_storage_backends"]
+from .listeners import CommitListeners
+
+if TYPE_CHECKING:
+    from .memory_catalog import MemoryLifecycle
+    from .memory_metering import MemoryMetering
+    from .memory_webhooks import (
+        MemoryAttempts,
+        MemoryDeliveries,
+        MemoryNotifications,
+    )
+
+__all__ = ["SPECIALISED_REPOSITORIES", "MemoryStorage", "scaicontrol_register_storage_backends"]
 
 
 class _State:
@@ -124,6 +142,30 @@ class _Repository:
     def count(self, where: Where | None = None) -> int:
         return len(self.find(where))
 
+    def search(
+        self,
+        text: str,
+        fields: Sequence[str],
+        where: Where | None = None,
+        *,
+        order_by: Sequence[str] = ("id",),
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Any]:
+        for name in fields:
+            if name not in self._fields:
+                raise ValidationError(f"cannot search unknown field '{name}'", field=name)
+        needle = text.lower()
+        found = [
+            r for r in self.find(where, order_by=order_by)
+            if not needle or any(needle in str(getattr(r, n) or "").lower() for n in fields)
+        ]
+        end = None if limit is None else offset + limit
+        return found[offset:end]
+
+    def count_search(self, text: str, fields: Sequence[str], where: Where | None = None) -> int:
+        return len(self.search(text, fields, where))
+
 
 class _Outbox:
     def __init__(self, uow: _UnitOfWork) -> None:
@@ -187,6 +229,9 @@ class _Outbox:
             lease_owner=None, lease_expires_at=None, finished_at=now,
         )
 
+    def complete_many(self, seqs: Sequence[int], *, owner: str, now: datetime) -> int:
+        return sum(self.complete(seq, owner=owner, now=now) for seq in set(seqs))
+
     def retry(self, seq: int, *, owner: str, available_at: datetime, error: str) -> bool:
         return self._set(
             seq, OutboxTrigger.RETRY, owner,
@@ -235,9 +280,35 @@ class _Outbox:
         return len(doomed)
 
 
+#: Repository classes with extra queries, by record kind (filled by ``memory_webhooks``).
+SPECIALISED_REPOSITORIES: dict[str, type[_Repository]] = {}
+
+
 class _UnitOfWork:
     partners: _Repository
     tenants: _Repository
+    users: _Repository
+    credentials: _Repository
+    groups: _Repository
+    group_memberships: _Repository
+    refresh_tokens: _Repository
+    signing_keys: _Repository
+    tenant_billing_profiles: _Repository
+    partner_configurations: _Repository
+    audit_log: _Repository
+    webhook_subscriptions: _Repository
+    webhook_deliveries: MemoryDeliveries
+    webhook_attempts: MemoryAttempts
+    notifications: MemoryNotifications
+    notification_reads: _Repository
+    services: _Repository
+    plans: _Repository
+    service_packs: _Repository
+    subscriptions: MemoryLifecycle
+    pack_subscriptions: MemoryLifecycle
+    metric_definitions: _Repository
+    service_api_keys: _Repository
+    metering: MemoryMetering
     outbox: _Outbox
 
     def __init__(self, storage: MemoryStorage, tenant_id: str | None, cross_tenant: bool) -> None:
@@ -250,8 +321,10 @@ class _UnitOfWork:
         self._dirty: set[tuple[str, str]] = set()
         self._dirty_outbox: set[int] = set()
         for kind in RECORD_KINDS:
-            setattr(self, kind.name, _Repository(self, kind))
+            repository_type = SPECIALISED_REPOSITORIES.get(kind.name, _Repository)
+            setattr(self, kind.name, repository_type(self, kind))
         self.outbox = _Outbox(self)
+        self.metering = _memory_metering.MemoryMetering(self, storage.metering_data)
 
     def ensure_open(self) -> None:
         if not self._open:
@@ -274,8 +347,9 @@ class _UnitOfWork:
 
     def commit(self) -> None:
         self.ensure_open()
-        self._storage.apply(self)
+        info = self._storage.apply(self)
         self._reset()
+        self._storage.listeners.notify(info)
 
     def rollback(self) -> None:
         self._reset()
@@ -284,6 +358,7 @@ class _UnitOfWork:
         self._dirty.clear()
         self._dirty_outbox.clear()
         self.outbox.appended.clear()
+        self.metering.discard()
         base = self._storage.snapshot()
         self._base = base
         self.work.records = {name: dict(rows) for name, rows in base.records.items()}
@@ -299,6 +374,7 @@ class _UnitOfWork:
         self._dirty.clear()
         self._dirty_outbox.clear()
         self.outbox.appended.clear()
+        self.metering.discard()
         self._open = False
 
     # commit helpers, called by the storage under its lock
@@ -316,6 +392,8 @@ class MemoryStorage:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._state = _State()
+        self.listeners = CommitListeners()
+        self.metering_data = _memory_metering.MeteringData()
 
     def unit_of_work(
         self, *, tenant_id: str | None = None, cross_tenant: bool = False
@@ -331,8 +409,9 @@ class MemoryStorage:
             copy.next_seq = self._state.next_seq
             return copy
 
-    def apply(self, uow: _UnitOfWork) -> None:
+    def apply(self, uow: _UnitOfWork) -> CommitInfo:
         dirty, dirty_outbox, appended, base, work = uow.changes()
+        outbox_kinds: set[str] = set()
         with self._lock:
             state = self._state
             for kind, record_id in dirty:
@@ -343,6 +422,7 @@ class MemoryStorage:
             for seq in dirty_outbox:
                 if state.outbox.get(seq) is not base.outbox.get(seq):
                     raise ConcurrencyConflict("OutboxMessage", str(seq), 0)
+            uow.metering.commit_locked()  # checks, then stores: nothing is applied yet
             for kind, record_id in dirty:
                 if record_id in work.records[kind]:
                     state.records[kind][record_id] = work.records[kind][record_id]
@@ -361,6 +441,16 @@ class MemoryStorage:
                 state.next_seq += 1
                 state.keys[new.key] = seq
                 state.outbox[seq] = _stored(seq, new)
+                outbox_kinds.add(new.kind)
+        return CommitInfo(
+            outbox_kinds=frozenset(outbox_kinds), record_kinds=frozenset(k for k, _ in dirty)
+        )
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        self.listeners.add(listener)
+
+    def remove_commit_listener(self, listener: CommitListener) -> None:
+        self.listeners.remove(listener)
 
     def check(self) -> StorageStatus:
         return StorageStatus(reachable=True, schema_current=True, detail="in memory")
@@ -399,3 +489,9 @@ def _memory_factory(config: StorageConfig) -> MemoryStorage:
 @hookimpl
 def scaicontrol_register_storage_backends(register: RegisterStorage) -> None:
     register("memory", _memory_factory)
+
+
+# registers the repositories of the webhook record kinds (imports this module back)
+from . import memory_catalog as _memory_catalog  # noqa: E402, F401  (subscriptions, packs)
+from . import memory_metering as _memory_metering  # noqa: E402  (usage, rollups)
+from . import memory_webhooks as _memory_webhooks  # noqa: E402, F401

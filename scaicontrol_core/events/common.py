@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Final
 
 from ..currencies import is_currency
 from ..errors import ValidationError
+from ..machines.subscription import SubscriptionStatus  # the machine's states
 from ._model import check_instance
 from .topics import Topic
 
@@ -32,9 +33,9 @@ __all__ = [
     "monthly_recurring_cents",
 ]
 
-TENANT_ID_PATTERN: Final = r"^tnt_[A-Za-z0-9]{1,32}$"
-PARTNER_ID_PATTERN: Final = r"^prt_[A-Za-z0-9]{1,32}$"
-CUSTOMER_ID_PATTERN: Final = r"^(tnt|prt)_[A-Za-z0-9]{1,32}$"
+TENANT_ID_PATTERN: Final = r"^tnt_[A-Za-z0-9_]{1,32}$"
+PARTNER_ID_PATTERN: Final = r"^prt_[A-Za-z0-9_]{1,32}$"
+CUSTOMER_ID_PATTERN: Final = r"^(tnt|prt)_[A-Za-z0-9_]{1,32}$"
 #: Ids native to scaicontrol (UUID strings) and other resource ids used in keys.
 ENTITY_ID_PATTERN: Final = r"^[A-Za-z0-9_.\-]{1,64}$"
 CURRENCY_PATTERN: Final = r"^[A-Z]{3}$"
@@ -49,19 +50,6 @@ class OwnerKind(enum.StrEnum):
 
     TENANT = "tenant"
     PARTNER = "partner"
-
-
-class SubscriptionStatus(enum.StrEnum):
-    """Subscription (and pack subscription) states as they appear on the wire."""
-
-    PENDING = "pending"
-    TRIALING = "trialing"
-    ACTIVE = "active"
-    PAST_DUE = "past_due"
-    CANCELLING = "cancelling"
-    SUSPENDED = "suspended"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
 
 
 class ChangeKind(enum.StrEnum):

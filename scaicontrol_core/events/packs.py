@@ -111,7 +111,7 @@ class PackSubscriptionActivated(_Pack):
 
 @attrs.frozen(kw_only=True)
 class PackSubscriptionChanged(_Pack):
-    """Reserved: a pack subscription changed. Nothing emits it yet."""
+    """A pack subscription changed state, other than its activation and its end."""
 
     TOPIC: ClassVar[Topic] = Topic.PACK_SUBSCRIPTION_CHANGED
 

@@ -26,7 +26,7 @@ from ..errors import (
     ValidationError,
 )
 from ..machines.outbox import OutboxStatus
-from ..ports import Storage
+from ..ports import CommitInfo, Storage
 from ..records import NewOutboxMessage, OrgStatus, Partner, Tenant
 
 __all__ = ["StorageContract"]
@@ -370,6 +370,72 @@ class StorageContract:
             uow.commit()
         with storage.unit_of_work() as uow:
             assert sorted(m.key for m in uow.outbox.find()) == ["new", "open"]
+
+    def test_complete_many_finishes_only_held_rows(self, storage: Storage) -> None:
+        """complete_many marks done the rows the owner holds, in one call, and counts them."""
+        append_all(storage, "a", "b", "c")
+        with storage.unit_of_work() as uow:
+            a, b = uow.outbox.claim(owner="w1", now=T0, lease=LEASE, limit=2)
+            [c] = uow.outbox.claim(owner="w2", now=T0, lease=LEASE, limit=1)
+            assert uow.outbox.complete_many([a.seq, b.seq, c.seq], owner="w1", now=T0) == 2
+            assert uow.outbox.complete_many([], owner="w1", now=T0) == 0
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            statuses = {m.key: m.status for m in uow.outbox.find()}
+        assert statuses == {"a": OutboxStatus.DONE, "b": OutboxStatus.DONE,
+                            "c": OutboxStatus.PENDING}
+
+    # --- commit listeners ----------------------------------------------------------------
+
+    def test_commit_listener_hears_what_each_commit_changed(self, storage: Storage) -> None:
+        """Listeners hear appended outbox kinds and written record kinds, and nothing from
+        rolled-back, empty or duplicate-only commits; a removed listener hears no more."""
+        heard: list[CommitInfo] = []
+        storage.add_commit_listener(heard.append)
+        try:
+            with storage.unit_of_work() as uow:
+                uow.partners.add(partner())
+                uow.outbox.append(message("k1", kind="event"))
+                uow.commit()
+            with storage.unit_of_work() as uow:
+                uow.outbox.append(message("k1", kind="event"))  # a duplicate stores nothing
+                uow.outbox.claim(owner="w", now=T0 - LEASE, lease=LEASE, limit=5)  # none due
+                uow.commit()
+            with storage.unit_of_work() as uow:
+                uow.tenants.add(tenant("tnt_rolled_back"))
+            with storage.unit_of_work() as uow:
+                uow.tenants.add(tenant("tnt_1"))
+                uow.outbox.append(message("k2", kind="effect"))
+                uow.commit()
+        finally:
+            storage.remove_commit_listener(heard.append)
+        with storage.unit_of_work() as uow:
+            uow.partners.add(partner("prt_after"))
+            uow.commit()
+        assert heard == [
+            CommitInfo(outbox_kinds=frozenset({"event"}), record_kinds=frozenset({"partners"})),
+            CommitInfo(outbox_kinds=frozenset({"effect"}), record_kinds=frozenset({"tenants"})),
+        ]
+
+    def test_failing_listener_does_not_undo_the_commit(self, storage: Storage) -> None:
+        """A listener that raises is contained: the commit stands and others still hear it."""
+        heard: list[CommitInfo] = []
+
+        def broken(info: CommitInfo) -> None:
+            raise RuntimeError("listener bug")
+
+        storage.add_commit_listener(broken)
+        storage.add_commit_listener(heard.append)
+        try:
+            with storage.unit_of_work() as uow:
+                uow.partners.add(partner())
+                uow.commit()
+        finally:
+            storage.remove_commit_listener(broken)
+            storage.remove_commit_listener(heard.append)
+        with storage.unit_of_work() as uow:
+            assert uow.partners.get("prt_a") is not None
+        assert [info.record_kinds for info in heard] == [frozenset({"partners"})]
 
     def test_concurrent_claimers_never_share_a_row(self, storage: Storage) -> None:
         """Four threads draining the outbox together claim every row exactly once."""

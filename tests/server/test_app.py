@@ -96,7 +96,7 @@ def test_nothing_is_opened_before_start(settings: Settings, plugins: list[object
     """create_app builds routes and services but opens no storage until the app starts."""
     app = create_app(settings, plugins=plugins)
     assert STORAGE not in app
-    assert len(app.cleanup_ctx) == 1
+    assert len(app.cleanup_ctx) == 2  # storage, then the identity provider
 
 
 def test_storage_is_opened_on_start_and_closed_on_cleanup(serving: Serving) -> None:

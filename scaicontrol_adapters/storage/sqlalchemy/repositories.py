@@ -99,8 +99,9 @@ class SqlRepository(Generic[R]):
         order_by: Sequence[str] = ("id",),
         offset: int = 0,
         limit: int | None = None,
+        _extra: Sequence[sa.ColumnElement[bool]] = (),
     ) -> list[R]:
-        conditions = [*self._scope(), *where_clause(self._table, self._fields, where)]
+        conditions = [*self._scope(), *where_clause(self._table, self._fields, where), *_extra]
         order = parse_order(order_by, self._fields)
         if offset < 0 or (limit is not None and limit < 0):
             raise ValidationError("offset and limit must not be negative")
@@ -120,6 +121,40 @@ class SqlRepository(Generic[R]):
         conditions = [*self._scope(), *where_clause(self._table, self._fields, where)]
         statement = sa.select(sa.func.count()).select_from(self._table).where(*conditions)
         return int(self._uow.execute(statement).scalar_one())
+
+    def search(
+        self,
+        text: str,
+        fields: Sequence[str],
+        where: Where | None = None,
+        *,
+        order_by: Sequence[str] = ("id",),
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[R]:
+        conditions = [*where_clause(self._table, self._fields, where),
+                      *self._contains(text, fields)]
+        return self.find(None, order_by=order_by, offset=offset, limit=limit,
+                         _extra=conditions)
+
+    def count_search(self, text: str, fields: Sequence[str], where: Where | None = None) -> int:
+        conditions = [*self._scope(), *where_clause(self._table, self._fields, where),
+                      *self._contains(text, fields)]
+        statement = sa.select(sa.func.count()).select_from(self._table).where(*conditions)
+        return int(self._uow.execute(statement).scalar_one())
+
+    def _contains(self, text: str, fields: Sequence[str]) -> list[sa.ColumnElement[bool]]:
+        """Case-insensitive substring match on any of ``fields`` (LIKE wildcards escaped)."""
+        for name in fields:
+            if name not in self._fields:
+                raise ValidationError(f"cannot search unknown field '{name}'", field=name)
+        if not text:
+            return []
+        needle = text.lower()
+        return [sa.or_(*(
+            sa.func.lower(self._table.c[name]).contains(needle, autoescape=True)
+            for name in fields
+        ))]
 
     # --- writes ----------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import cattrs
 import sqlalchemy as sa
@@ -12,9 +12,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from scaicontrol_core.errors import StorageError
-from scaicontrol_core.ports import StorageConfig, StorageStatus
+from scaicontrol_core.ports import CommitListener, StorageConfig, StorageStatus
 from scaicontrol_core.serialization import make_converter
 
+from ..listeners import CommitListeners
+from .commits import CommitHooks, PostgresRelay
 from .dialects import translated_errors
 from .engine import SQLITE_BEGIN_OPTION, EngineOptions, create_storage_engine, is_sqlite_memory
 from .migrator import SqlMigrator, current_revision
@@ -34,7 +36,14 @@ class SqlAlchemyStorage:
         self._sqlite = engine.dialect.name == "sqlite"
         # an in-memory SQLite database is one shared connection: one user at a time
         self._gate = _Gate() if is_sqlite_memory(engine.url) else None
+        # a file database has one writer at a time: writers of this process queue here and
+        # are woken at once, instead of polling in SQLite's busy handler (sleeps of 10-100 ms)
+        self._writer = threading.RLock() if self._sqlite and self._gate is None else None
         self._closed = False
+        self._listeners = CommitListeners()
+        relay = PostgresRelay(engine, self._listeners) if engine.dialect.name == "postgresql" \
+            else None
+        self._hooks = CommitHooks(self._listeners, relay)
         self._migrator = SqlMigrator(self.connection)
 
     @classmethod
@@ -54,14 +63,30 @@ class SqlAlchemyStorage:
     ) -> SqlUnitOfWork:
         self._ensure_open()
         return SqlUnitOfWork(
-            self.connection, self._converter, tenant_id=tenant_id, cross_tenant=cross_tenant
+            self.connection, self._converter, tenant_id=tenant_id, cross_tenant=cross_tenant,
+            hooks=self._hooks,
         )
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """See the port; on PostgreSQL this also starts relaying other processes' commits."""
+        self._listeners.add(listener)
+        if self._hooks.relay is not None:
+            self._hooks.relay.start()
+
+    def remove_commit_listener(self, listener: CommitListener) -> None:
+        self._listeners.remove(listener)
 
     @contextmanager
     def connection(self, *, write: bool = True) -> Iterator[Connection]:
         """A pooled connection; ``write=False`` lets SQLite begin without the write lock."""
         self._ensure_open()
-        with self._gate.hold() if self._gate is not None else nullcontext():
+        if self._gate is not None:
+            turn: AbstractContextManager[object] = self._gate.hold()
+        elif write and self._writer is not None:
+            turn = self._writer
+        else:
+            turn = nullcontext()
+        with turn:
             with translated_errors():
                 connection = self._engine.connect()
             try:
@@ -96,6 +121,8 @@ class SqlAlchemyStorage:
     def close(self) -> None:
         """Close every pooled connection; the storage cannot be used afterwards."""
         self._closed = True
+        if self._hooks.relay is not None:
+            self._hooks.relay.stop()
         self._engine.dispose()
 
     def _ensure_open(self) -> None:

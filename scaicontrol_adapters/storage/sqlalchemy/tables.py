@@ -12,11 +12,16 @@ import sqlalchemy as sa
 from scaicontrol_core.errors import ConfigurationError
 from scaicontrol_core.schema import RecordKind
 
-from ._meta import ID_LENGTH, NAMING_CONVENTION, TABLE_OPTIONS, metadata
-from .types import UtcDateTime
-
 # Each capability keeps its tables in its own module on the same MetaData; importing them
 # here registers them, so ``metadata`` always describes the whole schema.
+from . import (
+    tables_catalog,  # noqa: F401  (catalog, migration 0004)
+    tables_identity,  # noqa: F401  (identity, migration 0002)
+    tables_metering,  # noqa: F401  (metering, migration 0005)
+    tables_webhooks,  # noqa: F401  (webhooks, migration 0003)
+)
+from ._meta import ID_LENGTH, NAMING_CONVENTION, TABLE_OPTIONS, metadata
+from .types import UtcDateTime
 
 __all__ = [
     "ID_LENGTH",

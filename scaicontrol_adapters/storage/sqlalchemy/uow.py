@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -13,23 +13,53 @@ from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 
+from scaicontrol_core.catalog_records import (
+    PackSubscription,
+    Plan,
+    Service,
+    ServicePack,
+    Subscription,
+)
+from scaicontrol_core.commerce.store import LifecycleRepository
 from scaicontrol_core.errors import StorageError
+from scaicontrol_core.identity_records import (
+    AuditEntry,
+    Credential,
+    Group,
+    GroupMembership,
+    PartnerConfiguration,
+    RefreshToken,
+    SigningKey,
+    TenantBillingProfile,
+    User,
+)
+from scaicontrol_core.metering.model import MetricDefinition, ServiceApiKey
+from scaicontrol_core.notifications.model import NotificationRead, NotificationRepository
 from scaicontrol_core.ports import Outbox, Repository
 from scaicontrol_core.records import Partner, Tenant
 from scaicontrol_core.schema import RECORD_KINDS
+from scaicontrol_core.webhooks.model import WebhookSubscription
+from scaicontrol_core.webhooks.store import AttemptRepository, DeliveryRepository
 
+from .commits import ChangeTracker, CommitHooks
 from .dialects import insert_unless_exists, locks_rows, translate_error, translated_errors
+from .metering import SqlMetering
 from .outbox import SqlOutbox
+from .prepared import PreparedBatch
 from .repositories import SqlRepository
 from .tables import outbox as outbox_table
 from .tables import table_for
 
-__all__ = ["SqlUnitOfWork"]
+__all__ = ["SPECIALISED_REPOSITORIES", "SqlUnitOfWork"]
 
 T = TypeVar("T")
 
 #: Opens a connection for the unit of work (see ``SqlAlchemyStorage.connection``).
 ConnectionOpener = Callable[[], AbstractContextManager[Connection]]
+
+#: Repository classes with extra queries, by record kind (filled by the capability modules
+#: imported at the end of this module).
+SPECIALISED_REPOSITORIES: dict[str, type[SqlRepository[Any]]] = {}
 
 
 class SqlUnitOfWork:
@@ -38,6 +68,28 @@ class SqlUnitOfWork:
     tenant_id: str | None
     partners: Repository[Partner]
     tenants: Repository[Tenant]
+    users: Repository[User]
+    credentials: Repository[Credential]
+    groups: Repository[Group]
+    group_memberships: Repository[GroupMembership]
+    refresh_tokens: Repository[RefreshToken]
+    signing_keys: Repository[SigningKey]
+    tenant_billing_profiles: Repository[TenantBillingProfile]
+    partner_configurations: Repository[PartnerConfiguration]
+    audit_log: Repository[AuditEntry]
+    services: Repository[Service]
+    plans: Repository[Plan]
+    service_packs: Repository[ServicePack]
+    subscriptions: LifecycleRepository[Subscription]
+    pack_subscriptions: LifecycleRepository[PackSubscription]
+    webhook_subscriptions: Repository[WebhookSubscription]
+    webhook_deliveries: DeliveryRepository
+    webhook_attempts: AttemptRepository
+    notifications: NotificationRepository
+    notification_reads: Repository[NotificationRead]
+    metric_definitions: Repository[MetricDefinition]
+    service_api_keys: Repository[ServiceApiKey]
+    metering: SqlMetering
     outbox: Outbox
 
     def __init__(
@@ -47,16 +99,21 @@ class SqlUnitOfWork:
         *,
         tenant_id: str | None,
         cross_tenant: bool,
+        hooks: CommitHooks | None = None,
     ) -> None:
         self._connect = connect
+        self._hooks = hooks
+        self._changes = ChangeTracker()
         self.converter = converter
         self.tenant_id = tenant_id
         self.cross_tenant = cross_tenant
         self._connection: Connection | None = None
         self._exit_stack = ExitStack()
         for kind in RECORD_KINDS:
-            setattr(self, kind.name, SqlRepository[Any](self, kind, table_for(kind)))
+            repository_type = SPECIALISED_REPOSITORIES.get(kind.name, SqlRepository)
+            setattr(self, kind.name, repository_type(self, kind, table_for(kind)))
         self.outbox = SqlOutbox(self, outbox_table)
+        self.metering = SqlMetering(self)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -67,6 +124,7 @@ class SqlUnitOfWork:
             connection = stack.enter_context(self._connect())
             with translated_errors():
                 connection.begin()  # on SQLite this takes the write lock (BEGIN IMMEDIATE)
+            self._changes.clear()
             self._exit_stack = stack.pop_all()
         self._connection = connection
         return self
@@ -90,11 +148,17 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         """Commit; later work in the same block runs in a new transaction."""
         connection = self.connection
+        info = self._changes.take()
         with translated_errors():
+            if self._hooks is not None:
+                self._hooks.before_commit(connection, info)
             connection.commit()
+        if self._hooks is not None:
+            self._hooks.after_commit(info)
 
     def rollback(self) -> None:
         """Discard the work since the block began or since the last commit."""
+        self._changes.clear()
         if self._connection is not None:
             with translated_errors():
                 self._connection.rollback()
@@ -115,17 +179,33 @@ class SqlUnitOfWork:
     def locks_rows(self) -> bool:
         return locks_rows(self.connection)
 
-    def execute(self, statement: Executable) -> CursorResult[Any]:
+    def execute(
+        self, statement: Executable, parameters: Sequence[Mapping[str, Any]] | None = None
+    ) -> CursorResult[Any]:
+        """Run one statement, or one per parameter set (``executemany``)."""
         connection = self.connection
+        self._changes.note_statement(statement)
         with translated_errors():
-            return connection.execute(statement)
+            return connection.execute(statement, parameters)
+
+    def execute_prepared(
+        self, table: sa.Table, batch: PreparedBatch, rows: Sequence[Sequence[Any]]
+    ) -> int:
+        """Run a prepared statement writing ``table`` once per row; returns the row count."""
+        connection = self.connection
+        self._changes.note_table(table.name)
+        with translated_errors():
+            return int(connection.exec_driver_sql(batch.sql, batch.rows(rows)).rowcount)
 
     def insert_unless_exists(
         self, table: sa.Table, values: Mapping[str, Any], unique_column: str
     ) -> bool:
         connection = self.connection
         with translated_errors():
-            return insert_unless_exists(connection, table, values, unique_column)
+            inserted = insert_unless_exists(connection, table, values, unique_column)
+        if inserted:
+            self._changes.note_insert(table, values, outbox_table)
+        return inserted
 
     def structure(self, row: Mapping[Any, Any], record_type: type[T]) -> T:
         """Build a record from a row through the converter; bad stored data is an error."""
@@ -135,3 +215,8 @@ class SqlUnitOfWork:
             raise StorageError(
                 f"a stored {record_type.__name__} cannot be read: {exc}"
             ) from exc
+
+
+# registers the repositories of the catalog record kinds (imports this module back)
+from . import repositories_catalog as _repositories_catalog  # noqa: E402, F401
+from . import repositories_webhooks as _repositories_webhooks  # noqa: E402, F401

@@ -1,0 +1,324 @@
+"""Webhook delivery benchmark: the real dispatcher against a local receiver.
+
+    python bench/webhooks.py [--events 5000] [--concurrency 64] [--databases sqlite,postgresql]
+
+For each database it runs three phases against an aiohttp receiver in its own process:
+
+1. throughput: N events are committed, then the real worker jobs (fan-out and delivery,
+   driven by the real ``WorkerRunner``) deliver them; prints deliveries per second;
+2. latency: events are committed one per transaction at a steady rate while the workers
+   run; prints commit-to-receipt latency (p50, p99) measured per event;
+3. baseline: the same signed bodies POSTed by a bare aiohttp client at the same
+   concurrency; prints its rate and the ratio dispatcher / bare client.
+
+PostgreSQL uses ``--postgres-url`` (default: database ``scaicontrol_bench`` on the local
+server, created if missing; its tables are dropped and migrated afresh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import sqlalchemy as sa
+from aiohttp import web
+
+from scaicontrol_adapters.storage.sqlalchemy.storage import SqlAlchemyStorage
+from scaicontrol_adapters.storage.sqlalchemy.tables import metadata
+from scaicontrol_core.events import (
+    ChangeKind,
+    OwnerKind,
+    SubscriptionChanged,
+    SubscriptionStatus,
+    build_event,
+    envelope_to_json,
+    outbox_message,
+)
+from scaicontrol_core.ids import RandomIds
+from scaicontrol_core.ports import StorageConfig
+from scaicontrol_core.webhooks import UrlPolicy, delivery_headers
+from scaicontrol_core.webhooks.admin import NewSubscription, create_subscription
+from scaicontrol_server.clock import SystemClock
+from scaicontrol_server.settings import Settings
+from scaicontrol_server.webhook_jobs import webhook_jobs
+from scaicontrol_server.workers import WorkerRunner
+
+__all__ = ["main"]
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/scaicontrol_bench"
+BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+# --- the receiver (a separate process) -------------------------------------------------
+
+
+def run_receiver(port: int) -> None:
+    """Accept every POST; remember when each event id arrived (``time.time()``)."""
+    arrivals: list[tuple[str, float]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        arrivals.append((request.headers.get("X-ScaiControl-Event-Id", ""), time.time()))
+        await request.read()
+        return web.Response(status=204)
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response({"count": len(arrivals)})
+
+    async def dump(request: web.Request) -> web.Response:
+        return web.json_response(arrivals)
+
+    async def reset(request: web.Request) -> web.Response:
+        arrivals.clear()
+        return web.json_response({"count": 0})
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    app.router.add_get("/stats", stats)
+    app.router.add_get("/arrivals", dump)
+    app.router.add_post("/reset", reset)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+class Receiver:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen([sys.executable, __file__, "--receiver", str(port)])
+        self._session: aiohttp.ClientSession | None = None
+
+    async def call(self, method: str, path: str) -> Any:
+        if self._session is None:  # one connection for all polling: cheap for this process
+            self._session = aiohttp.ClientSession()
+        async with self._session.request(method, self.url + path) as response:
+            return await response.json()
+
+    async def wait_ready(self) -> None:
+        for _ in range(100):
+            try:
+                await self.call("GET", "/stats")
+                return
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+        raise RuntimeError("the receiver did not start")
+
+    async def wait_for(self, count: int, timeout: float = 600.0) -> None:
+        deadline = time.monotonic() + timeout
+        while (await self.call("GET", "/stats"))["count"] < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only some of {count} deliveries arrived")
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self.process.terminate()
+        self.process.wait(10)
+
+
+# --- events ----------------------------------------------------------------------------
+
+
+def event_payload(n: int) -> SubscriptionChanged:
+    """A realistic event: a quantity change of subscription n of one of 50 tenants."""
+    return SubscriptionChanged(
+        change_kind=ChangeKind.QUANTITY_CHANGE,
+        subscription_id=f"00000000-0000-4000-8000-{n:012d}", owner_kind=OwnerKind.TENANT,
+        tenant_id=f"tnt_bench{n % 50}", partner_id="prt_bench",
+        scaicontrol_customer_id=f"tnt_bench{n % 50}", state=SubscriptionStatus.ACTIVE,
+        previous_state=SubscriptionStatus.ACTIVE, plan_key="scaikey.pro", previous_plan_key=None,
+        quantity=n % 7 + 2, previous_quantity=n % 7 + 1, mrr_amount_cents=4900, currency="EUR",
+        pending_cancellation_at=None, current_period_end=BASE + timedelta(days=30),
+        changed_at=BASE + timedelta(seconds=n),
+    )
+
+
+def commit_events(storage: SqlAlchemyStorage, numbers: Sequence[int], ids: RandomIds) -> None:
+    with storage.unit_of_work(cross_tenant=True) as uow:
+        for n in numbers:
+            envelope = build_event(event_payload(n), occurred_at=BASE, ids=ids)
+            uow.outbox.append(outbox_message(envelope))
+        uow.commit()
+
+
+# --- one database ----------------------------------------------------------------------
+
+
+def open_storage(url: str) -> SqlAlchemyStorage:
+    storage = SqlAlchemyStorage.from_config(StorageConfig(url=url))
+    with storage.connection() as connection, connection.begin():
+        existing = sa.MetaData()
+        existing.reflect(connection)
+        existing.drop_all(connection)
+    storage.migrator.upgrade()
+    return storage
+
+
+def empty(storage: SqlAlchemyStorage) -> None:
+    with storage.connection() as connection, connection.begin():
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def run_database(
+    name: str, url: str, receiver: Receiver, args: argparse.Namespace
+) -> dict[str, float]:
+    storage = open_storage(url)
+    ids = RandomIds()
+    clock = SystemClock()
+    settings = Settings(
+        database_url=url, webhook_allow_http=True, webhook_allowlist=("127.0.0.1",),
+        webhook_concurrency=args.concurrency,
+    )
+    policy = UrlPolicy(allow_http=True, allowlist=("127.0.0.1",))
+    with storage.unit_of_work() as uow:
+        subscription = create_subscription(
+            uow, NewSubscription(name="bench", target_url=receiver.url + "/hook",
+                                 topics=["subscription.*"]),
+            policy=policy, now=clock.now(), ids=ids, random_bytes=bytes(32),
+        )
+        uow.commit()
+
+    # 1. throughput: a backlog of N events, then the workers
+    await receiver.call("POST", "/reset")
+    for start in range(0, args.events, 500):
+        commit_events(storage, range(start, min(start + 500, args.events)), ids)
+    runner = WorkerRunner(webhook_jobs(storage, settings, clock), clock, storage=storage)
+    started = time.perf_counter()
+    runner.start()
+    await receiver.wait_for(args.events)
+    throughput = args.events / (time.perf_counter() - started)
+
+    # 2. latency: one event per transaction at a steady rate, workers running
+    await receiver.call("POST", "/reset")
+    committed: dict[str, float] = {}
+
+    def produce() -> None:
+        interval = 1.0 / args.rate
+        next_at = time.perf_counter()
+        for n in range(args.events, args.events + args.latency_events):
+            envelope = build_event(event_payload(n), occurred_at=BASE, ids=ids)
+            with storage.unit_of_work(cross_tenant=True) as uow:
+                uow.outbox.append(outbox_message(envelope))
+                uow.commit()
+            committed[envelope.event_id] = time.time()
+            next_at += interval
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    await asyncio.to_thread(producer.join)
+    await receiver.wait_for(args.latency_events)
+    arrivals = await receiver.call("GET", "/arrivals")
+    latencies = [(at - committed[event_id]) * 1000 for event_id, at in arrivals]
+    await runner.stop()
+
+    # 3. the same signed bodies from a bare client, same concurrency
+    bodies = []
+    for n in range(args.events):
+        envelope = build_event(event_payload(n), occurred_at=BASE, ids=ids)
+        body = envelope_to_json(envelope)
+        bodies.append((body, delivery_headers(envelope, body, subscription.secret, clock.now())))
+    await receiver.call("POST", "/reset")
+    semaphore = asyncio.Semaphore(args.concurrency)
+    connector = aiohttp.TCPConnector(limit=args.concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def post(body: bytes, headers: dict[str, str]) -> None:
+            async with semaphore, session.post(
+                receiver.url + "/hook", data=body, headers=headers, allow_redirects=False
+            ) as response:
+                await response.read()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(post(body, headers) for body, headers in bodies))
+        bare = args.events / (time.perf_counter() - started)
+    await receiver.wait_for(args.events)
+    empty(storage)
+    storage.close()
+    return {
+        "deliveries_per_s": throughput,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": percentile(latencies, 0.99),
+        "bare_per_s": bare,
+        "ratio": throughput / bare,
+    }
+
+
+def ensure_postgres_database(url: str) -> None:
+    target = sa.make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": target.database},
+            ).first()
+            if exists is None:
+                connection.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+    finally:
+        admin.dispose()
+
+
+async def run(args: argparse.Namespace) -> None:
+    receiver = Receiver(args.port)
+    try:
+        await receiver.wait_ready()
+        for name in args.databases.split(","):
+            if name == "sqlite":
+                folder = Path(tempfile.mkdtemp(prefix="scaicontrol-bench-"))
+                url = f"sqlite:///{folder / 'bench.db'}"
+            elif name == "postgresql":
+                url = args.postgres_url
+                ensure_postgres_database(url)
+            else:
+                raise SystemExit(f"unknown database {name!r}")
+            result = await run_database(name, url, receiver, args)
+            print(json.dumps({"database": name, "events": args.events,
+                              "concurrency": args.concurrency,
+                              **{k: round(v, 3) for k, v in result.items()}}))
+            print(
+                f"{name:10s} {result['deliveries_per_s']:8.0f} deliveries/s   "
+                f"latency p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms   "
+                f"bare client {result['bare_per_s']:8.0f}/s   ratio {result['ratio']:.2f}",
+                flush=True,
+            )
+    finally:
+        await receiver.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--latency-events", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=200.0, help="events/s in the latency run")
+    parser.add_argument("--port", type=int, default=8599)
+    parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.receiver:
+        run_receiver(args.receiver)
+        return
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""In-app notifications: records, the per-user view, texts made from events, user actions.
+
+Modules: ``model`` (records, view, repository protocol), ``from_events`` (event ->
+broadcast notification) and ``service`` (list, mark read, mark all read).
+"""
+
+from __future__ import annotations
+
+from .from_events import CATEGORIES, notification_for_event
+from .model import Notification, NotificationRead, NotificationRepository, UserNotification
+from .service import list_for_user, mark_all_read, mark_read, receipt_id
+
+__all__ = [
+    "CATEGORIES",
+    "Notification",
+    "NotificationRead",
+    "NotificationRepository",
+    "UserNotification",
+    "list_for_user",
+    "mark_all_read",
+    "mark_read",
+    "notification_for_event",
+    "receipt_id",
+]

@@ -1,0 +1,386 @@
+"""The webhook dispatcher of one worker process: a small pipeline around the network.
+
+    fan-out / claim  ──►  queue  ──►  N senders (POST, no transaction)  ──►  settler
+    (one transaction)                                                    (one transaction)
+
+Fan-out creates deliveries already leased to this process and hands them straight to the
+senders; the claim job does the same with due retries, redeliveries and deliveries whose
+lease expired elsewhere. Senders POST concurrently (``concurrency`` at most); results are
+settled in batches, as many as have arrived while the previous batch was being written.
+Jobs take no more work than the senders can start soon: at most ``capacity`` (twice the
+concurrency) deliveries are accepted and not yet settled, so none waits long in the queue.
+
+A sender starts a POST only while the lease has at least the request timeout plus a
+margin left, so no other worker can take a delivery over while it is on the wire: a
+duplicate can only come from a lease that expired between the POST and its settlement
+(for example, a process killed in between). No network call ever happens inside a
+database transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Final, TypeVar
+
+import attrs
+
+from scaicontrol_core.clock import Clock
+from scaicontrol_core.errors import ConcurrencyConflict, ConfigurationError, ValidationError
+from scaicontrol_core.events import canonical_json
+from scaicontrol_core.ports import Storage, UnitOfWork
+from scaicontrol_core.webhooks import REQUEST_TIMEOUT, UrlPolicy, delivery_headers
+from scaicontrol_core.webhooks.dispatch import (
+    AttemptResult,
+    Claimed,
+    DeliveryJob,
+    FanOut,
+    SettleReport,
+    claim_deliveries,
+    fan_out,
+    settle,
+)
+
+from .settings import Settings
+from .webhook_sender import WebhookSender
+
+__all__ = [
+    "DispatcherConfig",
+    "DispatcherStats",
+    "WebhookDispatcher",
+    "in_dispatcher_commit",
+    "worker_name",
+]
+
+log = logging.getLogger("scaicontrol.webhooks")
+
+#: Lease a POST must still have left, beyond its timeout, for the sender to start it.
+LEASE_MARGIN: Final = timedelta(seconds=2)
+#: Shortest lease allowed: a request's timeout, the margin, and time to wait in the queue.
+MIN_LEASE: Final = timedelta(seconds=20)
+_CONFLICT_RETRIES: Final = 5
+_SETTLE_RETRY_PAUSE: Final = 1.0
+T = TypeVar("T")
+
+_LOCAL = threading.local()
+
+
+@contextlib.contextmanager
+def _dispatcher_commits() -> Iterator[None]:
+    _LOCAL.active = True
+    try:
+        yield
+    finally:
+        _LOCAL.active = False
+
+
+def in_dispatcher_commit() -> bool:
+    """Whether the current thread is committing the dispatcher's own bookkeeping (a commit
+    listener uses it so that the dispatcher does not wake itself)."""
+    return bool(getattr(_LOCAL, "active", False))
+
+
+def worker_name() -> str:
+    """A lease-owner name unique to this process: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@attrs.frozen(kw_only=True)
+class DispatcherConfig:
+    """Tunables, normally from :class:`~scaicontrol_server.settings.Settings`."""
+
+    policy: UrlPolicy
+    concurrency: int = 64
+    batch_size: int = 200
+    fanout_batch_size: int = 50
+    lease: timedelta = timedelta(seconds=60)
+    tick: float = 30.0
+    timeout: timedelta = REQUEST_TIMEOUT
+
+    @property
+    def capacity(self) -> int:
+        """Most accepted deliveries not yet settled before the jobs stop taking more."""
+        return 2 * self.concurrency
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DispatcherConfig:
+        """Read and check the webhook settings; a bad one raises ``ConfigurationError``."""
+        try:
+            policy = UrlPolicy(
+                allow_http=settings.webhook_allow_http, allowlist=settings.webhook_allowlist
+            )
+        except ValidationError as exc:
+            raise ConfigurationError(
+                f"SCAICONTROL_WEBHOOK_ALLOWLIST: {exc}", setting="SCAICONTROL_WEBHOOK_ALLOWLIST"
+            ) from None
+        positive = {
+            "SCAICONTROL_WEBHOOK_CONCURRENCY": settings.webhook_concurrency,
+            "SCAICONTROL_WEBHOOK_BATCH_SIZE": settings.webhook_batch_size,
+            "SCAICONTROL_WEBHOOK_FANOUT_BATCH_SIZE": settings.webhook_fanout_batch_size,
+            "SCAICONTROL_WEBHOOK_TICK_SECONDS": settings.webhook_tick_seconds,
+        }
+        for name, value in positive.items():
+            if value <= 0:
+                raise ConfigurationError(f"{name} must be positive", setting=name)
+        lease = timedelta(seconds=settings.webhook_lease_seconds)
+        if lease < MIN_LEASE:
+            name = "SCAICONTROL_WEBHOOK_LEASE_SECONDS"
+            raise ConfigurationError(
+                f"{name} must be at least {MIN_LEASE.total_seconds():g}", setting=name
+            )
+        return cls(
+            policy=policy,
+            concurrency=settings.webhook_concurrency,
+            batch_size=settings.webhook_batch_size,
+            fanout_batch_size=settings.webhook_fanout_batch_size,
+            lease=lease,
+            tick=settings.webhook_tick_seconds,
+        )
+
+
+@attrs.define
+class DispatcherStats:
+    """Running totals of one dispatcher, for logs, tests and the benchmark."""
+
+    events: int = 0
+    notifications: int = 0
+    attempts: int = 0
+    dispatched: int = 0
+    retrying: int = 0
+    dead: int = 0
+    stale: int = 0
+    dropped: int = 0
+    orphaned: int = 0
+
+
+class WebhookDispatcher:
+    """Fan-out, claiming, sending and settling for one process; lives on one event loop."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        config: DispatcherConfig,
+        *,
+        clock: Clock,
+        owner: str | None = None,
+        sender: WebhookSender | None = None,
+    ) -> None:
+        self.storage = storage
+        self.config = config
+        self.clock = clock
+        self.owner = owner or worker_name()
+        self.stats = DispatcherStats()
+        self._sender = sender
+        self._queue: asyncio.Queue[DeliveryJob] | None = None
+        self._results: list[AttemptResult] = []
+        self._results_ready: asyncio.Event | None = None
+        self._room: asyncio.Event | None = None
+        self._unsettled = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._dropped_logged_at = -10.0
+
+    # --- jobs ----------------------------------------------------------------------------
+
+    async def fan_out(self, now: datetime | None = None) -> int:
+        """Fan out one batch of events and start sending their deliveries; returns how many
+        events were taken. (``now`` is read from the clock once there is room.)"""
+        room = await self._wait_for_room()
+        limit = min(self.config.fanout_batch_size, room)
+        result: FanOut = await asyncio.to_thread(
+            self._in_transaction, lambda uow: self._fan_out_in(uow, limit)
+        )
+        self.stats.events += result.events
+        self.stats.notifications += result.notifications
+        self._accept(result.jobs)
+        return result.events
+
+    async def claim(self, now: datetime | None = None) -> int:
+        """Claim one batch of due deliveries and start sending them; returns how many.
+        (``now`` is read from the clock once there is room.)"""
+        room = await self._wait_for_room()
+        limit = min(self.config.batch_size, room)
+        claimed: Claimed = await asyncio.to_thread(
+            self._in_transaction, lambda uow: claim_deliveries(
+                uow, owner=self.owner, now=self.clock.now(), lease=self.config.lease,
+                limit=limit,
+            )
+        )
+        self.stats.orphaned += claimed.orphaned
+        self._accept(claimed.jobs)
+        return len(claimed.jobs) + claimed.orphaned
+
+    async def idle(self) -> None:
+        """Wait until every accepted delivery is sent and settled (or dropped)."""
+        while self._unsettled:
+            await asyncio.sleep(0.01)
+
+    async def close(self, timeout: float | None = None) -> None:
+        """Send and settle what was accepted (bounded by the lease), then stop."""
+        if self._tasks:
+            limit = self.config.lease.total_seconds() if timeout is None else timeout
+            try:
+                await asyncio.wait_for(self.idle(), limit)
+            except TimeoutError:
+                log.warning("stopping with %d deliveries unsettled; their leases will expire "
+                            "and another worker will take them over", self._unsettled)
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks.clear()
+        if self._sender is not None:
+            await self._sender.close()
+
+    # --- storage side (worker threads) ---------------------------------------------------
+
+    def _in_transaction(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run ``work`` in one committed unit of work, again on an optimistic conflict."""
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                with _dispatcher_commits(), self.storage.unit_of_work(cross_tenant=True) as uow:
+                    result = work(uow)
+                    uow.commit()
+                    return result
+            except ConcurrencyConflict:
+                if attempt == _CONFLICT_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _fan_out_in(self, uow: UnitOfWork, limit: int) -> FanOut:
+        return fan_out(
+            uow, owner=self.owner, now=self.clock.now(), lease=self.config.lease, limit=limit
+        )
+
+    def _settle_in(self, uow: UnitOfWork, results: list[AttemptResult]) -> SettleReport:
+        return settle(uow, results, owner=self.owner, now=self.clock.now())
+
+    # --- the pipeline (event loop) -------------------------------------------------------
+
+    def _start(self) -> None:
+        if self._tasks:
+            return
+        self._queue = asyncio.Queue()
+        self._results_ready = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        if self._sender is None:
+            self._sender = WebhookSender(
+                self.config.policy, timeout=self.config.timeout,
+                concurrency=self.config.concurrency,
+            )
+        self._tasks = [
+            asyncio.create_task(self._send_loop(), name=f"webhook-sender-{n}")
+            for n in range(self.config.concurrency)
+        ]
+        self._tasks.append(asyncio.create_task(self._settle_loop(), name="webhook-settler"))
+
+    async def _wait_for_room(self) -> int:
+        self._start()
+        assert self._room is not None
+        while self._unsettled >= self.config.capacity:
+            self._room.clear()
+            await self._room.wait()
+        return self.config.capacity - self._unsettled
+
+    def _accept(self, jobs: list[DeliveryJob]) -> None:
+        assert self._queue is not None
+        self._unsettled += len(jobs)
+        for job in jobs:
+            self._queue.put_nowait(job)
+
+    def _finished(self, count: int) -> None:
+        assert self._room is not None
+        self._unsettled -= count
+        if self._unsettled < self.config.capacity:
+            self._room.set()
+
+    async def _send_loop(self) -> None:
+        assert self._queue is not None and self._results_ready is not None
+        while True:
+            job = await self._queue.get()
+            try:
+                result = await self._attempt(job)
+            except Exception:  # a bug must not kill the sender; the lease will expire
+                log.exception("sending delivery %s failed unexpectedly", job.delivery.id)
+                result = None
+            if result is None:
+                self.stats.dropped += 1
+                self._finished(1)
+            else:
+                self._results.append(result)
+                self._results_ready.set()
+
+    async def _attempt(self, job: DeliveryJob) -> AttemptResult | None:
+        delivery, subscription = job.delivery, job.subscription
+        now = self.clock.now()
+        assert self._sender is not None
+        if delivery.lease_expires_at is None or (
+            delivery.lease_expires_at - now < self._sender.timeout + LEASE_MARGIN
+        ):
+            self._warn_dropped()
+            return None
+        try:
+            body = canonical_json(delivery.payload)
+            headers = delivery_headers(
+                delivery.payload, body, subscription.secret, now,
+                standard_webhooks=subscription.standard_webhooks,
+            )
+        except ValidationError as exc:
+            return AttemptResult(delivery=delivery, attempted_at=now, duration_ms=0,
+                                 error=f"cannot build the request: {exc}", permanent=True)
+        sent = await self._sender.send(subscription.target_url, body, headers)
+        return AttemptResult(
+            delivery=delivery, attempted_at=now, duration_ms=sent.duration_ms,
+            status_code=sent.status_code, error=sent.error, permanent=sent.permanent,
+        )
+
+    def _warn_dropped(self) -> None:
+        """Log skipped deliveries at most every 10 s (they are retried after their lease)."""
+        now = time.monotonic()
+        if now - self._dropped_logged_at >= 10:
+            self._dropped_logged_at = now
+            log.warning("skipping deliveries whose lease runs out too soon (%d so far); they "
+                        "are taken up again when it expires", self.stats.dropped + 1)
+
+    async def _settle_loop(self) -> None:
+        assert self._results_ready is not None
+        while True:
+            await self._results_ready.wait()
+            self._results_ready.clear()
+            batch, self._results = self._results, []
+            if not batch:
+                continue
+            report = await self._settle(batch)
+            self._finished(len(batch))
+            if report is not None:
+                self._count(report)
+
+    async def _settle(self, batch: list[AttemptResult]) -> SettleReport | None:
+        for attempt in range(3):
+            try:
+                return await asyncio.to_thread(
+                    self._in_transaction, lambda uow: self._settle_in(uow, batch)
+                )
+            except Exception:
+                log.exception("recording %d delivery attempts failed (try %d of 3)",
+                              len(batch), attempt + 1)
+                await asyncio.sleep(_SETTLE_RETRY_PAUSE)
+        return None  # the leases expire and the deliveries are attempted again
+
+    def _count(self, report: SettleReport) -> None:
+        stats = self.stats
+        stats.attempts += report.attempts
+        stats.dispatched += report.dispatched
+        stats.retrying += report.retrying
+        stats.dead += report.dead
+        stats.stale += report.stale
+        if report.stale:
+            log.warning("%d attempt results came after their lease was taken over",
+                        report.stale)

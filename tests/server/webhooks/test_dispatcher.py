@@ -1,0 +1,259 @@
+"""The real dispatcher and worker jobs against a local receiver, on memory and SQL storage."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from jsonschema import Draft202012Validator, FormatChecker
+
+from scaicontrol_core.clock import ManualClock
+from scaicontrol_core.events import Topic, canonical_json, event_schema, outbox_message
+from scaicontrol_core.ids import RandomIds
+from scaicontrol_core.machines.delivery import DeliveryStatus
+from scaicontrol_core.plugins import Plugins, make_plugin_manager
+from scaicontrol_core.ports import Storage, StorageConfig
+from scaicontrol_core.webhooks import UrlPolicy, generate_secret, sign, unix_seconds, verify
+from scaicontrol_core.webhooks.admin import NewSubscription, create_subscription
+from scaicontrol_core.webhooks.dispatch import fan_out
+from scaicontrol_core.webhooks.model import WebhookSubscription
+from scaicontrol_core.webhooks.samples import sample_event
+from scaicontrol_server.clock import SystemClock
+from scaicontrol_server.settings import Settings
+from scaicontrol_server.webhook_jobs import DELIVERY_JOB, webhook_jobs
+from scaicontrol_server.workers import WorkerRunner
+
+from .conftest import Backend, Receiver
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+LOCAL = UrlPolicy(allow_http=True, allowlist=("127.0.0.1",))
+
+
+def open_storage(settings: Settings, plugins: list[object]) -> Storage:
+    facade = Plugins(make_plugin_manager(entry_points=False, extra=plugins))
+    return facade.open_storage(settings.storage_name, StorageConfig(url=settings.database_url))
+
+
+def subscribe(storage: Storage, url: str, now: datetime, **fields: Any) -> WebhookSubscription:
+    with storage.unit_of_work() as uow:
+        sub = create_subscription(
+            uow, NewSubscription(name="test", target_url=url, topics=["*"], **fields),
+            policy=LOCAL, now=now, ids=RandomIds(), random_bytes=bytes(range(32)),
+        )
+        uow.commit()
+    return sub
+
+
+def record(storage: Storage, count: int, now: datetime, topic: Topic = Topic.SUBSCRIPTION_CHANGED
+           ) -> list[str]:
+    ids = RandomIds()
+    with storage.unit_of_work() as uow:
+        envelopes = [sample_event(topic, now=now, ids=ids) for _ in range(count)]
+        for envelope in envelopes:
+            uow.outbox.append(outbox_message(envelope))
+        uow.commit()
+    return [e.event_id for e in envelopes]
+
+
+def run_workers(storage: Storage, settings: Settings, clock: Any,
+                scenario: Callable[[WorkerRunner], Awaitable[None]]) -> None:
+    """Run the webhook jobs on a fresh loop while ``scenario`` plays, then stop them."""
+
+    async def main() -> None:
+        runner = WorkerRunner(webhook_jobs(storage, settings, clock), clock, storage=storage)
+        runner.start()
+        try:
+            await scenario(runner)
+        finally:
+            await runner.stop()
+
+    asyncio.run(main())
+
+
+def test_a_committed_event_is_delivered_without_waiting_for_the_tick(
+    backend: Backend, receiver: Receiver
+) -> None:
+    """With the tick an hour away, committing events wakes the dispatcher, which delivers
+    each one once, signed, valid against the topic's published schema, and records it as
+    dispatched."""
+    make_settings, plugins = backend
+    settings = make_settings()
+    storage = open_storage(settings, plugins)
+    clock = SystemClock()
+    try:
+        sub = subscribe(storage, receiver.url + "/in", clock.now())
+        sent: list[str] = []
+
+        async def scenario(runner: WorkerRunner) -> None:
+            await asyncio.sleep(0.2)  # both jobs ran once and are asleep for an hour
+            sent.extend(await asyncio.to_thread(record, storage, 5, clock.now()))
+            await asyncio.to_thread(receiver.wait_for, 5, 10.0)
+            deadline = time.monotonic() + 10
+            while runner.jobs and time.monotonic() < deadline:
+                with storage.unit_of_work() as uow:
+                    if uow.webhook_deliveries.count({"status": DeliveryStatus.DISPATCHED}) == 5:
+                        break
+                await asyncio.sleep(0.02)
+
+        run_workers(storage, settings, clock, scenario)
+        got = [hit.headers["X-ScaiControl-Event-Id"] for hit in receiver.hits]
+        assert sorted(got) == sorted(sent)
+        schema = Draft202012Validator(event_schema(Topic.SUBSCRIPTION_CHANGED),
+                                      format_checker=FormatChecker())
+        for hit in receiver.hits:
+            schema.validate(json.loads(hit.body))
+        assert all(verify(sub.secret, hit.body, hit.headers["X-ScaiControl-Signature"],
+                          hit.headers["X-ScaiControl-Timestamp"], datetime.now(UTC))
+                   for hit in receiver.hits)
+        with storage.unit_of_work() as uow:
+            assert uow.webhook_deliveries.count({"status": DeliveryStatus.DISPATCHED}) == 5
+            assert uow.webhook_attempts.count() == 5
+    finally:
+        storage.close()
+
+
+def test_a_failed_delivery_is_retried_when_due(backend: Backend, receiver: Receiver) -> None:
+    """A 503 leaves the delivery pending for a minute; once the clock passes that, the
+    delivery job sends it again and the 200 settles it."""
+    make_settings, plugins = backend
+    settings = make_settings()
+    storage = open_storage(settings, plugins)
+    clock = ManualClock(datetime.now(UTC))
+    receiver.respond(503, 200)
+    try:
+        subscribe(storage, receiver.url + "/in", clock.now())
+
+        async def scenario(runner: WorkerRunner) -> None:
+            await asyncio.to_thread(record, storage, 1, clock.now())
+            await asyncio.to_thread(receiver.wait_for, 1)
+            await _until(lambda: _statuses(storage) == [(DeliveryStatus.PENDING, 1)])
+            clock.advance(timedelta(seconds=59))
+            runner.wake(DELIVERY_JOB)
+            await asyncio.sleep(0.3)
+            assert len(receiver.hits) == 1  # not due yet
+            clock.advance(timedelta(seconds=2))
+            runner.wake(DELIVERY_JOB)
+            await asyncio.to_thread(receiver.wait_for, 2)
+            await _until(lambda: _statuses(storage) == [(DeliveryStatus.DISPATCHED, 2)])
+
+        run_workers(storage, settings, clock, scenario)
+        first, second = receiver.hits
+        assert first.body == second.body
+        assert first.headers["X-ScaiControl-Event-Id"] == second.headers["X-ScaiControl-Event-Id"]
+        assert int(second.headers["X-ScaiControl-Timestamp"]) - int(
+            first.headers["X-ScaiControl-Timestamp"]) == 61
+    finally:
+        storage.close()
+
+
+def test_a_dead_workers_deliveries_are_taken_over_after_the_lease(
+    backend: Backend, receiver: Receiver
+) -> None:
+    """Deliveries leased by a worker that vanished are sent by another worker once the lease
+    has expired, and not before."""
+    make_settings, plugins = backend
+    settings = make_settings(webhook_lease_seconds=30.0)
+    storage = open_storage(settings, plugins)
+    clock = ManualClock(datetime.now(UTC))
+    try:
+        subscribe(storage, receiver.url + "/in", clock.now())
+        record(storage, 3, clock.now())
+        with storage.unit_of_work(cross_tenant=True) as uow:  # a worker that then dies
+            taken = fan_out(uow, owner="gone", now=clock.now(), lease=timedelta(seconds=30),
+                            limit=50)
+            uow.commit()
+        assert len(taken.jobs) == 3
+
+        async def scenario(runner: WorkerRunner) -> None:
+            clock.advance(timedelta(seconds=29))
+            runner.wake(DELIVERY_JOB)
+            await asyncio.sleep(0.3)
+            assert receiver.hits == []
+            clock.advance(timedelta(seconds=1))
+            runner.wake(DELIVERY_JOB)
+            await asyncio.to_thread(receiver.wait_for, 3)
+            await _until(lambda: _statuses(storage) == [(DeliveryStatus.DISPATCHED, 1)] * 3)
+
+        run_workers(storage, settings, clock, scenario)
+        assert len(receiver.hits) == 3
+    finally:
+        storage.close()
+
+
+def test_a_subscriber_built_from_the_recipe_accepts_and_rejects(backend: Backend) -> None:
+    """The example receiver (spec recipe only) accepts real deliveries, answers 409 to a
+    repeat, and rejects a body changed by one byte."""
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import webhook_receiver
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    make_settings, plugins = backend
+    settings = make_settings()
+    storage = open_storage(settings, plugins)
+    clock = SystemClock()
+    secret = generate_secret(bytes(range(40)))
+    server, inbox = webhook_receiver.make_server(secret)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/webhooks"
+        subscribe(storage, url, clock.now(), secret=secret)
+
+        async def scenario(runner: WorkerRunner) -> None:
+            await asyncio.to_thread(record, storage, 3, clock.now())
+            await _until(lambda: len(inbox.events) == 3)
+
+        run_workers(storage, settings, clock, scenario)
+        assert inbox.rejected == 0
+        event = next(iter(inbox.events.values()))
+        body = canonical_json(event)
+        headers = {"X-ScaiControl-Signature": sign(secret, body),
+                   "X-ScaiControl-Timestamp": str(unix_seconds(datetime.now(UTC))),
+                   "Content-Type": "application/json"}
+        assert httpx.post(url, content=body, headers=headers).status_code == 409
+        tampered = body.replace(b"scaikey", b"scaikez", 1)
+        assert tampered != body
+        assert httpx.post(url, content=tampered, headers=headers).status_code == 401
+        assert inbox.rejected == 1 and inbox.duplicates == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+        storage.close()
+
+
+def _statuses(storage: Storage) -> list[tuple[DeliveryStatus, int]]:
+    with storage.unit_of_work() as uow:
+        return [(d.status, d.attempt_count) for d in uow.webhook_deliveries.find()]
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(condition):
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+def test_dispatcher_jobs_close_cleanly_when_idle(backend: Backend) -> None:
+    """Starting and stopping the jobs with nothing to do sends nothing and leaves no task."""
+    make_settings, plugins = backend
+    settings = make_settings()
+    storage = open_storage(settings, plugins)
+    try:
+
+        async def scenario(runner: WorkerRunner) -> None:
+            await asyncio.sleep(0.05)
+
+        run_workers(storage, settings, SystemClock(), scenario)
+        with storage.unit_of_work() as uow:
+            assert uow.webhook_deliveries.count() == 0
+    finally:
+        storage.close()
