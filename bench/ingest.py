@@ -9,6 +9,10 @@ child process, and ``--events`` usage events posted in batches of ``--batch`` by
 same rows are inserted with SQLAlchemy Core alone (one multi-row insert per batch, no
 deduplication, no rollups) and the ratio HTTP / driver is printed. The database is kept
 for ``bench/usage_query.py``.
+
+Databases: PostgreSQL ``scaicontrol_metering_bench`` (created when missing; change with
+``--postgres-url``) and ``bench.db`` in a temporary folder (``--sqlite-folder``). Tables are
+dropped only there: any other database is refused.
 """
 
 from __future__ import annotations
@@ -27,7 +31,14 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _metering_common import Server, prepare, sqlite_url
+from _metering_common import (
+    POSTGRES_URL,
+    SQLITE_FOLDER,
+    Server,
+    database_urls,
+    load_average,
+    prepare,
+)
 
 from scaicontrol_adapters.storage.sqlalchemy.storage import SqlAlchemyStorage
 from scaicontrol_adapters.storage.sqlalchemy.tables_metering import usage_events
@@ -35,7 +46,6 @@ from scaicontrol_core.metering_demo import DEMO_SERVICE_KEY
 from scaicontrol_core.ports import StorageConfig
 
 TENANTS = ("tnt_demo_acme", "tnt_demo_globex", "tnt_demo_initech")
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def batches(total: int, size: int, prefix: str, now: datetime) -> Iterator[list[dict[str, Any]]]:
@@ -93,6 +103,7 @@ def driver_rows(total: int, size: int, now: datetime) -> list[list[dict[str, Any
 
 def run_database(name: str, url: str, args: argparse.Namespace) -> None:
     prepare(url, fresh=True)
+    print(f"{name}: before the run, {load_average()}")
     now = datetime.now(UTC)
     bodies = [json.dumps({"events": b}).encode() for b in batches(args.events, args.batch,
                                                                   "h", now)]
@@ -106,7 +117,7 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> None:
     driver_seconds = through_driver(url, driver_rows(args.events, args.batch, now))
     driver_rate = args.events / driver_seconds
     print(f"{name}: driver alone {driver_rate:,.0f} events/s; "
-          f"HTTP / driver = {http_rate / driver_rate:.2f}")
+          f"HTTP / driver = {http_rate / driver_rate:.2f}; after the run, {load_average()}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -115,10 +126,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--postgres-url", default=POSTGRES)
-    parser.add_argument("--sqlite-folder", default=".")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--sqlite-folder", default=SQLITE_FOLDER)
     args = parser.parse_args(argv)
-    urls = {"sqlite": sqlite_url(args.sqlite_folder), "postgresql": args.postgres_url}
+    urls = database_urls(args.postgres_url, args.sqlite_folder)
     for name in args.databases.split(","):
         run_database(name, urls[name], args)
 

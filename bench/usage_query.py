@@ -4,7 +4,8 @@
 
 Run after ``bench/ingest.py`` (it reuses that database and its events). Logs the demo
 tenant admin of Acme in and times ``GET /api/v1/usage/summary`` (the current month's
-rollups of every metric, with quota limits from the plan).
+rollups of every metric, with quota limits from the plan). Same databases and options as
+``bench/ingest.py`` (never the shared ``test`` database).
 """
 
 from __future__ import annotations
@@ -21,9 +22,15 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _metering_common import Server, percentile, prepare, sqlite_url
-
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from _metering_common import (
+    POSTGRES_URL,
+    SQLITE_FOLDER,
+    Server,
+    database_urls,
+    load_average,
+    percentile,
+    prepare,
+)
 
 
 async def measure(base: str, requests: int) -> list[float]:
@@ -51,12 +58,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--postgres-url", default=POSTGRES)
-    parser.add_argument("--sqlite-folder", default=".")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--sqlite-folder", default=SQLITE_FOLDER)
     args = parser.parse_args(argv)
-    urls = {"sqlite": sqlite_url(args.sqlite_folder), "postgresql": args.postgres_url}
+    urls = database_urls(args.postgres_url, args.sqlite_folder)
     for name in args.databases.split(","):
         prepare(urls[name], fresh=False)
+        print(f"{name}: before the run, {load_average()}")
         server = Server(urls[name])
         try:
             timings = asyncio.run(measure(server.base, args.requests))

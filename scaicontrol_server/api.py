@@ -229,6 +229,10 @@ class Endpoint:
     ``/healthz``). ``{name}`` placeholders must match the fields of ``path_schema``.
     ``access`` is :data:`PUBLIC`, :data:`AUTHENTICATED` or a permission scope.
     ``errors`` lists error statuses to document beyond those the layer adds by itself.
+    ``body_parser`` is an optional fast path for hot endpoints: given the decoded JSON body
+    it returns what the handler gets as ``call.body``, or None to let the generic
+    structuring of ``body_schema`` run (which also reports the 422). It must accept only
+    what ``body_schema`` accepts.
     """
 
     method: str = attrs.field(converter=_upper, validator=_check_method)
@@ -239,6 +243,7 @@ class Endpoint:
     kind: ResponseKind = ResponseKind.OBJECT
     response_schema: object = None
     body_schema: object = None
+    body_parser: Callable[[Any], object | None] | None = None
     query_schema: type | None = None
     path_schema: type | None = None
     prefix: str = API_PREFIX

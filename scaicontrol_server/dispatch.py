@@ -86,6 +86,10 @@ async def _read_body(
     data, issues = parse_json_body(raw)
     if issues:
         return None, issues
+    if endpoint.body_parser is not None:
+        parsed = endpoint.body_parser(data)
+        if parsed is not None:
+            return parsed, []
     return structure(converter, data, endpoint.body_schema, ("body",))
 
 

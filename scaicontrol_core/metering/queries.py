@@ -30,6 +30,7 @@ __all__ = [
     "UsagePoint",
     "UsageSummary",
     "current_plan",
+    "current_plans",
     "platform_usage",
     "quota_status",
     "tenant_quotas",
@@ -129,14 +130,27 @@ def _window(now: datetime, period: PeriodType) -> tuple[date, date, datetime, da
 
 def current_plan(uow: UnitOfWork, tenant_id: str, service_slug: str) -> Plan | None:
     """The plan of the tenant's latest current subscription to the service, if any."""
-    services = uow.services.find({"slug": service_slug})
+    return current_plans(uow, tenant_id, [service_slug])[service_slug]
+
+
+def current_plans(uow: UnitOfWork, tenant_id: str,
+                  service_slugs: Iterable[str]) -> dict[str, Plan | None]:
+    """:func:`current_plan` of several services, in three queries whatever their number."""
+    slugs = sorted(set(service_slugs))
+    plans: dict[str, Plan | None] = dict.fromkeys(slugs)
+    services = {s.id: s.slug for s in uow.services.find({"slug": slugs})} if slugs else {}
     if not services:
-        return None
-    found: list[Subscription] = uow.subscriptions.find(
-        {"tenant_id": tenant_id, "service_id": services[0].id, "status": list(CURRENT_STATUSES)},
-        order_by=("-updated_at", "id"), limit=1,
-    )
-    return uow.plans.get(found[0].plan_id) if found else None
+        return plans
+    latest: dict[str, Subscription] = {}
+    for subscription in uow.subscriptions.find(
+            {"tenant_id": tenant_id, "service_id": sorted(services),
+             "status": list(CURRENT_STATUSES)}, order_by=("-updated_at", "id")):
+        latest.setdefault(services[subscription.service_id], subscription)
+    plan_ids = sorted({s.plan_id for s in latest.values()})
+    found = {p.id: p for p in uow.plans.find({"id": plan_ids})} if plan_ids else {}
+    for slug, subscription in latest.items():
+        plans[slug] = found.get(subscription.plan_id)
+    return plans
 
 
 def _limit(plan: Plan | None, metric: str) -> int | None:
@@ -174,9 +188,10 @@ def usage_summary(uow: UnitOfWork, tenant_id: str, *, now: datetime,
         period=period, start=first, end=after, tenant_id=tenant_id, service_slug=service_slug)}
     wanted = {s for s, _ in rollups} | ({service_slug} if service_slug else set())
     definitions = _definitions(uow, wanted)
+    plans = current_plans(uow, tenant_id, wanted)
     services = []
     for slug in sorted(wanted):
-        plan = current_plan(uow, tenant_id, slug)
+        plan = plans[slug]
         metrics = [
             _metric_usage(d, rollups.get(key), _limit(plan, d.slug))
             for key, d in sorted(definitions.items())
@@ -199,16 +214,18 @@ def quota_status(uow: UnitOfWork, tenant_id: str, service_slug: str, metric_slug
         raise NotFound("Service", service_slug)
     if definition is None:
         raise NotFound("Metric", f"{service_slug}/{metric_slug}")
-    return _quota(uow, tenant_id, definition, current_plan(uow, tenant_id, service_slug), now)
-
-
-def _quota(uow: UnitOfWork, tenant_id: str, definition: MetricDefinition, plan: Plan | None,
-           now: datetime) -> QuotaStatus:
-    first, after, begin, end = _window(now, PeriodType.MONTHLY)
+    first, after, _, _ = _window(now, PeriodType.MONTHLY)
     rollups = uow.metering.rollups(period=PeriodType.MONTHLY, start=first, end=after,
                                    tenant_id=tenant_id, service_slug=definition.service_slug,
                                    metric_slug=definition.slug)
-    used = rollups[0].value(definition.aggregation) if rollups else 0
+    return _quota(tenant_id, definition, current_plan(uow, tenant_id, service_slug),
+                  rollups[0] if rollups else None, now)
+
+
+def _quota(tenant_id: str, definition: MetricDefinition, plan: Plan | None,
+           rollup: Rollup | None, now: datetime) -> QuotaStatus:
+    _, _, begin, end = _window(now, PeriodType.MONTHLY)
+    used = rollup.value(definition.aggregation) if rollup is not None else 0
     limit = _limit(plan, definition.slug)
     return QuotaStatus(
         tenant_id=tenant_id, service_slug=definition.service_slug,
@@ -225,11 +242,15 @@ def tenant_quotas(uow: UnitOfWork, tenant_id: str, *, now: datetime) -> list[Quo
         {"tenant_id": tenant_id, "status": list(CURRENT_STATUSES)})
     service_ids = sorted({s.service_id for s in subscriptions})
     slugs = [s.slug for s in uow.services.find({"id": service_ids})] if service_ids else []
-    result = []
-    for key, definition in sorted(_definitions(uow, slugs).items()):
-        plan = current_plan(uow, tenant_id, key[0])
-        result.append(_quota(uow, tenant_id, definition, plan, now))
-    return result
+    definitions = _definitions(uow, slugs)
+    if not definitions:
+        return []
+    plans = current_plans(uow, tenant_id, slugs)
+    first, after, _, _ = _window(now, PeriodType.MONTHLY)
+    rollups = {(r.key.service_slug, r.key.metric_slug): r for r in uow.metering.rollups(
+        period=PeriodType.MONTHLY, start=first, end=after, tenant_id=tenant_id)}
+    return [_quota(tenant_id, definition, plans[key[0]], rollups.get(key), now)
+            for key, definition in sorted(definitions.items())]
 
 
 def usage_history(uow: UnitOfWork, tenant_id: str, *, period: PeriodType, start: date,

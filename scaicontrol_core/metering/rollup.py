@@ -68,23 +68,42 @@ class BucketDelta:
         if value is not None:
             self.values.add(value)
 
+    def absorb(self, other: BucketDelta) -> None:
+        """Add what ``other`` holds (a bucket that contains ``other``'s, e.g. its month)."""
+        self.quantity_sum += other.quantity_sum
+        self.event_count += other.event_count
+        self.quantity_max = max(self.quantity_max, other.quantity_max)
+        if other.latest is not None and (self.latest is None
+                                         or other.latest[:2] > self.latest[:2]):
+            self.latest = other.latest
+        self.values |= other.values
+
 
 def bucket_deltas(
     events: Iterable[UsageEvent], unique_properties: Mapping[tuple[str, str], str]
 ) -> dict[RollupKey, BucketDelta]:
     """Per bucket (daily and monthly), what ``events`` add. ``unique_properties`` maps
     ``(service_slug, metric_slug)`` of unique-count metrics to the counted property."""
-    deltas: dict[RollupKey, BucketDelta] = {}
+    # each event is added to its day once; months are summed from the days
+    days: dict[tuple[str, str, str, date], BucketDelta] = {}
     for event in events:
         name = unique_properties.get((event.service_slug, event.metric_slug))
         value = property_value(event.properties, name) if name is not None else None
-        for period in PeriodType:
-            key = RollupKey(event.tenant_id, event.service_slug, event.metric_slug, period,
-                            period_of(event.occurred_at, period))
-            delta = deltas.get(key)
-            if delta is None:
-                delta = deltas[key] = BucketDelta()
-            delta.add(event, value)
+        day = (event.tenant_id, event.service_slug, event.metric_slug,
+               period_of(event.occurred_at, PeriodType.DAILY))
+        delta = days.get(day)
+        if delta is None:
+            delta = days[day] = BucketDelta()
+        delta.add(event, value)
+    deltas: dict[RollupKey, BucketDelta] = {}
+    for (tenant_id, service_slug, metric_slug, first), delta in days.items():
+        deltas[RollupKey(tenant_id, service_slug, metric_slug, PeriodType.DAILY, first)] = delta
+        month = RollupKey(tenant_id, service_slug, metric_slug, PeriodType.MONTHLY,
+                          first.replace(day=1))
+        total = deltas.get(month)
+        if total is None:
+            total = deltas[month] = BucketDelta()
+        total.absorb(delta)
     return deltas
 
 

@@ -3,7 +3,10 @@ and target-URL safety. The dispatcher (elsewhere) does the HTTP and DNS and feed
 
 Modules: ``signing`` (ScaiControl and Standard Webhooks signatures, secrets), ``headers``
 (the header set of an attempt), ``matching`` (topic patterns), ``retry`` (response
-classification, backoff) and ``urls`` (SSRF checks).
+classification, backoff) and ``urls`` (SSRF checks); and, for the dispatcher, ``model``
+(subscription, delivery and attempt records), ``store`` (their repository protocols),
+``dispatch`` (fan-out, claiming, settling), ``admin`` (operator actions) and ``samples``
+(test events). Those are imported from their modules, not re-exported here.
 """
 
 from __future__ import annotations

@@ -135,7 +135,8 @@ def fan_out(
         # ids are derived from (subscription, event): a second fan-out inserts nothing
         inserted = uow.webhook_deliveries.add_many([job.delivery for job in jobs])
         if inserted != len(jobs):
-            # an operator revived an event fanned out before: send only what is new
+            # a delivery of this event existed already (an event message that was revived
+            # after its fan-out): hand out only the deliveries made here
             stored = {d.id: d for d in uow.webhook_deliveries.find(
                 {"id": [job.delivery.id for job in jobs]}
             )}

@@ -23,7 +23,7 @@ from scaicontrol_core.metering.model import Aggregation, MetricDefinition, Servi
 from ..api import Call, Endpoint, ResponseKind
 from ..fields import field
 from ._common import principal_of
-from .metering import SLUG
+from ._metering_batch import SLUG
 
 __all__ = [
     "ENDPOINTS",

@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
 import attrs
 from aiohttp import web
@@ -40,6 +41,7 @@ from ..envelopes import ValidationErrorItem, json_response, meta_for, validation
 from ..fields import field
 from ..service_keys import key_service
 from ._common import own_tenant_id, principal_of
+from ._metering_batch import KEY_MAX, MAX_BATCH, SLUG, TENANT_ID_MAX, ReportBatch, parse_usage_batch
 
 __all__ = [
     "ENDPOINTS",
@@ -47,22 +49,22 @@ __all__ = [
     "UsageEventIn",
     "UsageEventsRequest",
     "UsageIngestResponse",
+    "usage_reports",
 ]
 
 TAG = "metering"
 SERVICE_SCOPE = "registry:manage"
-MAX_BATCH: Final = 1000
-SLUG: Final = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 _MAX_HISTORY = {PeriodType.DAILY: 400, PeriodType.MONTHLY: 120}
 
 
 @attrs.frozen(kw_only=True)
 class UsageEventIn:
-    tenant_id: str = field(min_length=1, max_length=36, description="The tenant that used it.")
+    tenant_id: str = field(min_length=1, max_length=TENANT_ID_MAX,
+                           description="The tenant that used it.")
     metric_slug: str = field(pattern=SLUG, description="A metric defined for the service.")
     quantity: int = field(ge=0, le=MAX_QUANTITY, description="Whole units, at least 0.")
     occurred_at: datetime = attrs.field(metadata={"description": "RFC 3339 with offset."})
-    idempotency_key: str = field(min_length=1, max_length=255,
+    idempotency_key: str = field(min_length=1, max_length=KEY_MAX,
                                  description="Unique per tenant; a repeat is a duplicate.")
     service_slug: str | None = field(default=None, pattern=SLUG,
                                      description="Required with a bearer token; optional "
@@ -123,19 +125,28 @@ def _policy(call: Call[Any, Any, Any]) -> IngestPolicy:
         seconds=max(60, call.settings.metering_late_arrival_seconds)))
 
 
-async def post_usage_events(call: Call[UsageEventsRequest, None, None]) -> web.StreamResponse:
+def usage_reports(body: UsageEventsRequest | ReportBatch) -> Sequence[UsageReport]:
+    """The core reports of a validated body, from either validation path."""
+    if isinstance(body, ReportBatch):  # the fast path already built them
+        return body.reports
+    return [
+        UsageReport(tenant_id=e.tenant_id, service_slug=e.service_slug,
+                    metric_slug=e.metric_slug, quantity=e.quantity, occurred_at=e.occurred_at,
+                    idempotency_key=e.idempotency_key, properties=e.properties)
+        for e in body.events
+    ]
+
+
+async def post_usage_events(
+    call: Call[UsageEventsRequest | ReportBatch, None, None],
+) -> web.StreamResponse:
     """Report a batch of usage events (202). A repeated ``(tenant_id, idempotency_key)`` is
     accepted but counted once; any invalid event rejects the whole batch (422 naming its
     index and field) and nothing is stored."""
     principal = principal_of(call)
     if not (principal.is_service or principal.is_super_admin):
         raise PermissionDenied("usage is reported by services")
-    reports = [
-        UsageReport(tenant_id=e.tenant_id, service_slug=e.service_slug,
-                    metric_slug=e.metric_slug, quantity=e.quantity, occurred_at=e.occurred_at,
-                    idempotency_key=e.idempotency_key, properties=e.properties)
-        for e in call.body.events
-    ]
+    reports = usage_reports(call.body)
     now, policy, service = call.now(), _policy(call), key_service(call.request)
     try:
         result: IngestResult = await call.run(
@@ -235,7 +246,8 @@ async def get_usage_quotas(call: Call[None, None, None]) -> list[QuotaStatus]:
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(method="POST", path="/metering/events", handler=post_usage_events,
              access=SERVICE_SCOPE, tag=TAG, kind=ResponseKind.RAW, status=202,
-             body_schema=UsageEventsRequest, response_schema=IngestEnvelope,
+             body_schema=UsageEventsRequest, body_parser=parse_usage_batch,
+             response_schema=IngestEnvelope,
              summary="Post Usage Events", errors={401, 403, 422}),
     Endpoint(method="GET", path="/internal/quotas/{tenant_id}/{service_slug}/{metric_slug}",
              handler=get_quota, access=SERVICE_SCOPE, tag=TAG, path_schema=QuotaPath,

@@ -238,3 +238,23 @@ def test_three_workers_share_five_thousand_events(
     assert set(counts) == event_ids, outputs
     assert twice == 0 and sum(per_worker.values()) == len(event_ids)
     assert len(per_worker) == 3
+
+
+def test_worker_once_delivers_and_exits(
+    storage: SqlAlchemyStorage, database_url: str, tmp_path: Path
+) -> None:
+    """``scaicontrol worker --once`` (cron mode) fans out, delivers and records every event
+    before it exits."""
+    with CountingReceiver(delay=0.0) as receiver:
+        event_ids = seed(storage, receiver.port, 12)
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("SCAICONTROL_", "DATABASE"))}
+        env.update({"DATABASE_URL": database_url, "SCAICONTROL_WEBHOOK_ALLOW_HTTP": "true",
+                    "SCAICONTROL_WEBHOOK_ALLOWLIST": "127.0.0.1"})
+        done = subprocess.run([*cli(), "worker", "--once"], env=env, cwd=tmp_path, text=True,
+                              capture_output=True, timeout=120)
+        counts = receiver.counts()
+    assert done.returncode == 0, done.stderr
+    assert "webhook-fanout: 12" in done.stdout
+    assert set(counts) == event_ids and set(counts.values()) == {1}
+    assert delivery_counts(storage)["dispatched"] == 12

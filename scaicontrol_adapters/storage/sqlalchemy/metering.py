@@ -1,12 +1,10 @@
 """SQL metering: deduplicated batch inserts of usage events and rollup upserts.
 
-One request's events go in as one multi-row insert. PostgreSQL and SQLite use
-``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on the ``(tenant_id, idempotency_key)``
-primary key, so the statement itself says which events are new. MariaDB reads the keys
-that already exist inside the transaction and inserts the rest with a plain insert: a key
-committed concurrently by another transaction fails that insert with a duplicate-key error,
-which becomes ``ConcurrencyConflict`` (the caller retries the batch, and the retry sees the
-key). ``INSERT IGNORE`` is not used: it would also hide truncation and other errors.
+One request's events go in as one duplicate-safe bulk insert on the
+``(tenant_id, idempotency_key)`` primary key that says which events are new (see
+:mod:`.metering_bulk`: ``ON CONFLICT DO NOTHING RETURNING`` on PostgreSQL and SQLite, keys
+read first on MariaDB, where a key committed concurrently becomes ``ConcurrencyConflict``
+and the caller retries the batch).
 
 Rollups are upserted in the same transaction, one statement per batch, in key order (so
 concurrent batches lock buckets in the same order). Distinct values of unique-count
@@ -22,13 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
-from scaicontrol_core.errors import ConcurrencyConflict, TenantScopeRequired, ValidationError
+from scaicontrol_core.errors import TenantScopeRequired, ValidationError
 from scaicontrol_core.metering.model import PeriodType, Rollup, RollupKey, UsageEvent
 from scaicontrol_core.metering.rollup import BucketDelta, bucket_deltas
 
-from .dialects import translated_errors
+from .metering_bulk import insert_new
 from .tables_metering import usage_distinct_values, usage_events, usage_rollups
 from .types import MYSQL_DIALECTS
 
@@ -38,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["SqlMetering"]
 
 _BUCKET = ("tenant_id", "service_slug", "metric_slug", "period", "period_start")
+_EVENT_COLUMNS = ("tenant_id", "idempotency_key", "service_slug", "metric_slug", "quantity",
+                  "occurred_at", "received_at", "properties")
 
 
 def _bucket_values(key: RollupKey) -> dict[str, Any]:
@@ -74,52 +73,27 @@ class SqlMetering:
 
     def record(self, events: Sequence[UsageEvent], *,
                unique_properties: Mapping[tuple[str, str], str]) -> list[UsageEvent]:
+        for tenant_id in {event.tenant_id for event in events}:
+            self._scope(tenant_id)
         unique: dict[tuple[str, str], UsageEvent] = {}
         for event in events:
-            self._scope(event.tenant_id)
             unique.setdefault((event.tenant_id, event.idempotency_key), event)
         if not unique:
             return []
+        # key order, so concurrent batches wait for each other's keys in the same order
+        chosen = sorted(unique.items())
         rows = [
-            {"tenant_id": e.tenant_id, "idempotency_key": e.idempotency_key,
-             "service_slug": e.service_slug, "metric_slug": e.metric_slug,
-             "quantity": e.quantity, "occurred_at": e.occurred_at,
-             "received_at": e.received_at, "properties": dict(e.properties)}
-            for _, e in sorted(unique.items())
+            (e.tenant_id, e.idempotency_key, e.service_slug, e.metric_slug, e.quantity,
+             e.occurred_at, e.received_at, e.properties)
+            for _, e in chosen
         ]
-        new_keys = self._insert_new(usage_events, ("tenant_id", "idempotency_key"), rows)
+        inserted = insert_new(self._uow.connection, usage_events, _EVENT_COLUMNS, 2, rows)
+        new_keys = {chosen[i][0] for i in inserted}
+        # first occurrences, in input order
         stored = [e for key, e in unique.items() if key in new_keys]
         if stored:
             self._fold(bucket_deltas(stored, unique_properties))
-        order = {id(e): i for i, e in enumerate(events)}
-        return sorted(stored, key=lambda e: order[id(e)])
-
-    def _insert_new(self, table: sa.Table, key: Sequence[str],
-                    rows: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
-        """Insert the rows whose ``key`` columns are not stored yet; returns their keys."""
-        connection = self._uow.connection
-        columns = [table.c[name] for name in key]
-        dialect = self._dialect
-        if dialect in ("postgresql", "sqlite"):
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            statement = insert(table).on_conflict_do_nothing(index_elements=columns)
-            with translated_errors():
-                result = connection.execute(statement.returning(*columns), rows)
-            return {tuple(row) for row in result}
-        with translated_errors():
-            existing = {
-                tuple(row) for row in connection.execute(
-                    sa.select(*columns).where(
-                        sa.tuple_(*columns).in_([tuple(r[k] for k in key) for r in rows])))
-            }
-        fresh = [r for r in rows if tuple(r[k] for k in key) not in existing]
-        if fresh:
-            try:
-                with connection.begin_nested():
-                    connection.execute(table.insert(), fresh)
-            except IntegrityError as exc:
-                raise ConcurrencyConflict(table.name, "batch", 0) from exc
-        return {tuple(r[k] for k in key) for r in fresh}
+        return stored
 
     def _fold(self, deltas: Mapping[RollupKey, BucketDelta]) -> None:
         fresh_values = self._new_values(deltas)
@@ -136,16 +110,17 @@ class SqlMetering:
         self._uow.execute(self._upsert(), params)
 
     def _new_values(self, deltas: Mapping[RollupKey, BucketDelta]) -> dict[RollupKey, int]:
-        rows = [
-            {**_bucket_values(key), "value": value}
-            for key, delta in sorted(deltas.items()) for value in sorted(delta.values)
-        ]
-        if not rows:
-            return {}
+        keys: list[RollupKey] = []
+        rows: list[tuple[Any, ...]] = []
+        for key, delta in sorted(deltas.items()):
+            for value in sorted(delta.values):
+                keys.append(key)
+                rows.append((key.tenant_id, key.service_slug, key.metric_slug,
+                             key.period.value, key.period_start, value))
         counts: dict[RollupKey, int] = {}
-        for found in self._insert_new(usage_distinct_values, (*_BUCKET, "value"), rows):
-            key = RollupKey(found[0], found[1], found[2], PeriodType(found[3]), found[4])
-            counts[key] = counts.get(key, 0) + 1
+        names = (*_BUCKET, "value")
+        for index in insert_new(self._uow.connection, usage_distinct_values, names, 6, rows):
+            counts[keys[index]] = counts.get(keys[index], 0) + 1
         return counts
 
     def _upsert(self) -> sa.Insert:

@@ -94,6 +94,8 @@ usage_rollups = sa.Table(
     sa.Column("unique_count", sa.BigInteger(), nullable=False),
     # platform-wide totals read one period of every tenant
     sa.Index(None, "period", "period_start"),
+    # a tenant's summaries, quotas and history read one period range of that tenant
+    sa.Index(None, "tenant_id", "period", "period_start"),
     **TABLE_OPTIONS,
 )
 

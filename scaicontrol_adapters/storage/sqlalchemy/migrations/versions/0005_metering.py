@@ -123,6 +123,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_usage_rollups_period_period_start"), "usage_rollups",
                     ["period", "period_start"])
+    op.create_index(op.f("ix_usage_rollups_tenant_id_period_period_start"), "usage_rollups",
+                    ["tenant_id", "period", "period_start"])
     op.create_table(
         "usage_distinct_values",
         *_bucket(),
@@ -134,6 +136,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("usage_distinct_values")
+    op.drop_index(op.f("ix_usage_rollups_tenant_id_period_period_start"),
+                  table_name="usage_rollups")
+    op.drop_index(op.f("ix_usage_rollups_period_period_start"), table_name="usage_rollups")
     op.drop_table("usage_rollups")
     op.drop_table("usage_events")
     op.drop_index(op.f("ix_service_api_keys_service_slug"), table_name="service_api_keys")
