@@ -20,7 +20,12 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from scaicontrol_core.errors import ConcurrencyConflict, Unauthenticated, ValidationError
+from scaicontrol_core.errors import (
+    ConcurrencyConflict,
+    DuplicateRecord,
+    Unauthenticated,
+    ValidationError,
+)
 from scaicontrol_core.identity import user_by_login
 from scaicontrol_core.identity_provider import (
     AuthConfig,
@@ -38,6 +43,9 @@ from .tokens import check_times, header_of, verified_from_claims
 __all__ = ["LocalIdentityProvider"]
 
 ALGORITHM = "ES256"
+#: The first key of a deployment has a fixed id, so processes starting together cannot
+#: each create one: the second insert collides and that process adopts the first key.
+INITIAL_KEY_ID = "local-es256-1"
 DEFAULT_ACCESS_TTL = 900
 DEFAULT_REFRESH_TTL = 14 * 24 * 3600
 _INVALID_LOGIN = "invalid_grant: wrong e-mail address or password"
@@ -225,16 +233,18 @@ class LocalIdentityProvider:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         ).decode()
-        kid = self._ids.uuid()
+        kid = INITIAL_KEY_ID
         public_jwk = dict(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key(), as_dict=True))
         public_jwk.update(kid=kid, alg=ALGORITHM, use="sig")
-        with self._storage.unit_of_work() as uow:
-            uow.signing_keys.add(SigningKey(
-                id=kid, algorithm=ALGORITHM, private_key=pem, public_jwk=public_jwk,
-                created_at=self._clock.now(),
-            ))
-            uow.commit()
-        # another process may have created one at the same moment: all agree on the oldest
+        try:
+            with self._storage.unit_of_work() as uow:
+                uow.signing_keys.add(SigningKey(
+                    id=kid, algorithm=ALGORITHM, private_key=pem, public_jwk=public_jwk,
+                    created_at=self._clock.now(),
+                ))
+                uow.commit()
+        except (DuplicateRecord, ConcurrencyConflict):
+            pass  # another process created the first key at the same moment: adopt it
         current = self._current_key()
         assert current is not None
         return current
