@@ -21,6 +21,7 @@ import json
 import threading
 import time
 from collections.abc import Mapping
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -31,7 +32,9 @@ REPLAY_WINDOW_S = 300
 MAX_BODY = 1024 * 1024
 
 
-def reject_reason(secret: bytes, raw_body: bytes, headers: Mapping[str, str]) -> str | None:
+def reject_reason(
+    secret: bytes, raw_body: bytes, headers: Mapping[str, str] | Message[str, str]
+) -> str | None:
     """None if the request is authentic and fresh, else a short reason (answer 401)."""
     expected = "sha256=" + hmac.new(secret, raw_body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(headers.get("X-ScaiControl-Signature", ""), expected):

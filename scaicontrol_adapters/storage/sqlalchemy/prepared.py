@@ -16,7 +16,7 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-__all__ = ["PreparedBatch", "insert_batch", "update_batch"]
+__all__ = ["SKIPS_CONFLICTS", "PreparedBatch", "insert_batch", "update_batch"]
 
 Processor = Callable[[Any], Any] | None
 
@@ -45,18 +45,31 @@ def _processors(dialect: Dialect, columns: Sequence[sa.Column[Any]]) -> tuple[Pr
     return tuple(column.type._cached_bind_processor(dialect) for column in columns)
 
 
+#: Dialects that can skip a row whose unique key exists (``ON CONFLICT ... DO NOTHING``).
+SKIPS_CONFLICTS = frozenset({"postgresql", "sqlite"})
+
+
 @cache
-def _insert(dialect: Dialect, table: sa.Table, names: tuple[str, ...]) -> PreparedBatch:
+def _insert(
+    dialect: Dialect, table: sa.Table, names: tuple[str, ...], skip_conflicts_on: str | None
+) -> PreparedBatch:
     quote = dialect.identifier_preparer
     marks = ", ".join([_placeholder(dialect)] * len(names))
     sql = (f"INSERT INTO {quote.format_table(table)} "
            f"({', '.join(quote.quote(name) for name in names)}) VALUES ({marks})")
+    if skip_conflicts_on is not None:
+        sql += f" ON CONFLICT ({quote.quote(skip_conflicts_on)}) DO NOTHING"
     return PreparedBatch(sql, _processors(dialect, [table.c[name] for name in names]))
 
 
-def insert_batch(dialect: Dialect, table: sa.Table, names: Sequence[str]) -> PreparedBatch:
-    """``INSERT INTO table (names...) VALUES (...)``."""
-    return _insert(dialect, table, tuple(names))
+def insert_batch(
+    dialect: Dialect, table: sa.Table, names: Sequence[str], skip_conflicts_on: str | None = None
+) -> PreparedBatch:
+    """``INSERT INTO table (names...) VALUES (...)``; with ``skip_conflicts_on`` (only where
+    :data:`SKIPS_CONFLICTS`), rows whose value of that unique column exists are skipped."""
+    if skip_conflicts_on is not None and dialect.name not in SKIPS_CONFLICTS:
+        raise ValueError(f"{dialect.name} cannot skip conflicting rows")
+    return _insert(dialect, table, tuple(names), skip_conflicts_on)
 
 
 @cache

@@ -31,7 +31,7 @@ from scaicontrol_core.webhooks.model import (
 )
 from scaicontrol_core.webhooks.retry import DeliveryOutcome
 
-from .prepared import insert_batch, update_batch
+from .prepared import SKIPS_CONFLICTS, insert_batch, update_batch
 from .repositories import SqlRepository
 from .tables_webhooks import notification_reads
 from .uow import SPECIALISED_REPOSITORIES
@@ -75,22 +75,27 @@ class SqlBatchRepository(SqlRepository[R]):
     """A repository that can insert many records in one round trip."""
 
     def add_many(self, records: Sequence[R]) -> int:
-        """Insert, skipping known ids: one query finds them, one prepared ``executemany``
-        inserts the rest inside a savepoint; a concurrent insert of the same id (the
-        savepoint fails) falls back to inserting one row at a time."""
+        """Insert, skipping known ids. PostgreSQL and SQLite do it in one prepared
+        ``executemany`` (``ON CONFLICT DO NOTHING``). Elsewhere one query finds the known
+        ids and one ``executemany`` inserts the rest inside a savepoint; a concurrent insert
+        of the same id (the savepoint fails) falls back to one row at a time."""
         self._scope()
         if not records:
             return 0
         for record in records:
             self._check_scope(record)
         t, names = self._table, self._fields
+        dialect = self._uow.connection.dialect
+        if dialect.name in SKIPS_CONFLICTS:
+            rows = [_values(r, names, version=1) for r in records]
+            return self._uow.execute_prepared(t, insert_batch(dialect, t, names, "id"), rows)
         ids = [record.id for record in records]  # type: ignore[attr-defined]
         known = set(self._uow.execute(sa.select(t.c.id).where(t.c.id.in_(ids))).scalars())
         fresh = [_values(r, names, version=1) for r in records
                  if r.id not in known]  # type: ignore[attr-defined]
         if not fresh:
             return 0
-        batch = insert_batch(self._uow.connection.dialect, t, names)
+        batch = insert_batch(dialect, t, names)
         try:
             with self._uow.connection.begin_nested():
                 self._uow.execute_prepared(t, batch, fresh)
