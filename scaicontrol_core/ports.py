@@ -141,8 +141,9 @@ class Outbox(Protocol):
         """Mark done; False if ``owner`` no longer holds the lease."""
         ...
 
-    def complete_many(self, seqs: Sequence[int], *, owner: str, now: datetime) -> int:
-        """Mark done every message in ``seqs`` that ``owner`` still holds; returns how many."""
+    def complete_many(self, seqs: Sequence[int], *, owner: str, now: datetime) -> list[int]:
+        """Mark done every message in ``seqs`` that ``owner`` still holds; returns their
+        seqs, in ascending order."""
         ...
 
     def retry(self, seq: int, *, owner: str, available_at: datetime, error: str) -> bool:
@@ -326,13 +327,15 @@ class Storage(Protocol):
     name: str
 
     def unit_of_work(
-        self, *, tenant_id: str | None = None, cross_tenant: bool = False
+        self, *, tenant_id: str | None = None, cross_tenant: bool = False, quiet: bool = False
     ) -> UnitOfWork:
         """Open a unit of work.
 
         With ``tenant_id``, tenant-scoped kinds are confined to that tenant. Without it,
         using a tenant-scoped kind raises ``TenantScopeRequired`` unless ``cross_tenant``
         says the caller (an admin handler that checked access, or a worker) may see all.
+        A ``quiet`` unit of work tells no commit listener of its commits, in this process
+        or another: for a worker's own bookkeeping, which would only wake the worker itself.
         """
         ...
 

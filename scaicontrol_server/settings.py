@@ -125,7 +125,7 @@ class Settings:
         "SCAICONTROL_WEBHOOK_BATCH_SIZE", 200, "Due deliveries claimed per batch."
     )
     webhook_fanout_batch_size: int = _env(
-        "SCAICONTROL_WEBHOOK_FANOUT_BATCH_SIZE", 50, "Events fanned out per batch."
+        "SCAICONTROL_WEBHOOK_FANOUT_BATCH_SIZE", 100, "Events fanned out per batch."
     )
     webhook_lease_seconds: float = _env(
         "SCAICONTROL_WEBHOOK_LEASE_SECONDS", 60.0,

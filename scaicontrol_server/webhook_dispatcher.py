@@ -3,31 +3,34 @@
     fan-out / claim  ──►  queue  ──►  N senders (POST, no transaction)  ──►  settler
     (one transaction)                                                    (one transaction)
 
-Fan-out creates deliveries already leased to this process and hands them straight to the
-senders; the claim job does the same with due retries, redeliveries and deliveries whose
-lease expired elsewhere. Senders POST concurrently (``concurrency`` at most); results are
-settled in batches, as many as have arrived while the previous batch was being written.
-Jobs take no more work than the senders can start soon: at most ``capacity`` (twice the
-concurrency) deliveries are accepted and not yet settled, so none waits long in the queue.
+Fan-out leases events to this process and hands their first attempts straight to the
+senders; the claim job does the same with stored deliveries that are due (retries,
+redeliveries, replays, test events). Senders POST concurrently (``concurrency`` at most);
+results are settled in batches, as many as have arrived while the previous batch was being
+written. The first attempts of one event are settled together, once all have finished,
+because settling them completes the event.
+Jobs take no more work than the senders can surely start within a lease: at most
+``capacity`` deliveries are accepted and not yet settled (see there). Larger batches make
+the bookkeeping cheaper per delivery; the bound keeps queued deliveries from outwaiting
+their lease even when every subscriber is slow.
 
-A sender starts a POST only while the lease has at least the request timeout plus a
-margin left, so no other worker can take a delivery over while it is on the wire: a
-duplicate can only come from a lease that expired between the POST and its settlement
-(for example, a process killed in between). No network call ever happens inside a
-database transaction.
+A sender starts a POST only while the lease (of the event, or of the stored delivery) has at
+least the request timeout plus a margin left, so no other worker can take it over while it
+is on the wire: a duplicate can only come from a lease that expired between the POST and
+its settlement (for example, a process killed in between). A first attempt that could not
+be started is stored as a pending delivery, due at once, with the rest of its event, and
+is claimed like a retry. No network call ever happens inside a database transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final, TypeVar
 
@@ -56,7 +59,6 @@ __all__ = [
     "DispatcherConfig",
     "DispatcherStats",
     "WebhookDispatcher",
-    "in_dispatcher_commit",
     "worker_name",
 ]
 
@@ -70,24 +72,6 @@ _CONFLICT_RETRIES: Final = 5
 _SETTLE_RETRY_PAUSE: Final = 1.0
 T = TypeVar("T")
 
-_LOCAL = threading.local()
-
-
-@contextlib.contextmanager
-def _dispatcher_commits() -> Iterator[None]:
-    _LOCAL.active = True
-    try:
-        yield
-    finally:
-        _LOCAL.active = False
-
-
-def in_dispatcher_commit() -> bool:
-    """Whether the current thread is committing the dispatcher's own bookkeeping (a commit
-    listener uses it so that the dispatcher does not wake itself)."""
-    return bool(getattr(_LOCAL, "active", False))
-
-
 def worker_name() -> str:
     """A lease-owner name unique to this process: host, pid and a random suffix."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -100,15 +84,18 @@ class DispatcherConfig:
     policy: UrlPolicy
     concurrency: int = 64
     batch_size: int = 200
-    fanout_batch_size: int = 50
+    fanout_batch_size: int = 100
     lease: timedelta = timedelta(seconds=60)
     tick: float = 30.0
     timeout: timedelta = REQUEST_TIMEOUT
 
     @property
     def capacity(self) -> int:
-        """Most accepted deliveries not yet settled before the jobs stop taking more."""
-        return 2 * self.concurrency
+        """Most accepted deliveries not yet settled before the jobs stop taking more: as
+        many as the senders can surely start within a lease even if every request takes
+        its whole timeout (at least the concurrency; four times it with the defaults)."""
+        rounds = (self.lease - self.timeout - LEASE_MARGIN) // self.timeout
+        return self.concurrency * max(1, rounds)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DispatcherConfig:
@@ -147,6 +134,14 @@ class DispatcherConfig:
 
 
 @attrs.define
+class _Event:
+    """The first attempts of one leased event: how many, and the results so far."""
+
+    expected: int = 0
+    results: list[AttemptResult] = attrs.Factory(list)
+
+
+@attrs.define
 class DispatcherStats:
     """Running totals of one dispatcher, for logs, tests and the benchmark."""
 
@@ -181,6 +176,7 @@ class WebhookDispatcher:
         self._sender = sender
         self._queue: asyncio.Queue[DeliveryJob] | None = None
         self._results: list[AttemptResult] = []
+        self._events: dict[int, _Event] = {}  # message seq -> its first attempts
         self._results_ready: asyncio.Event | None = None
         self._room: asyncio.Event | None = None
         self._unsettled = 0
@@ -241,10 +237,11 @@ class WebhookDispatcher:
     # --- storage side (worker threads) ---------------------------------------------------
 
     def _in_transaction(self, work: Callable[[UnitOfWork], T]) -> T:
-        """Run ``work`` in one committed unit of work, again on an optimistic conflict."""
+        """Run ``work`` in one committed unit of work, again on an optimistic conflict. The
+        commit is quiet: it would only wake this dispatcher's own jobs."""
         for attempt in range(_CONFLICT_RETRIES):
             try:
-                with _dispatcher_commits(), self.storage.unit_of_work(cross_tenant=True) as uow:
+                with self.storage.unit_of_work(cross_tenant=True, quiet=True) as uow:
                     result = work(uow)
                     uow.commit()
                     return result
@@ -293,6 +290,8 @@ class WebhookDispatcher:
         assert self._queue is not None
         self._unsettled += len(jobs)
         for job in jobs:
+            if job.message_seq is not None:
+                self._events.setdefault(job.message_seq, _Event()).expected += 1
             self._queue.put_nowait(job)
 
     def _finished(self, count: int) -> None:
@@ -310,12 +309,29 @@ class WebhookDispatcher:
             except Exception:  # a bug must not kill the sender; the lease will expire
                 log.exception("sending delivery %s failed unexpectedly", job.delivery.id)
                 result = None
-            if result is None:
+            if job.message_seq is not None:
+                if result is None:
+                    self.stats.dropped += 1
+                    result = AttemptResult.not_sent(job, self.clock.now())
+                self._first_attempt_done(job.message_seq, result)
+            elif result is None:
                 self.stats.dropped += 1
                 self._finished(1)
             else:
                 self._results.append(result)
                 self._results_ready.set()
+
+    def _first_attempt_done(self, seq: int, result: AttemptResult) -> None:
+        """Collect the first attempts of an event; pass them on once all have finished
+        (one that could not be made comes as not sent: its delivery is stored as due)."""
+        assert self._results_ready is not None
+        event = self._events[seq]
+        event.results.append(result)
+        if len(event.results) < event.expected:
+            return
+        del self._events[seq]
+        self._results.extend(event.results)
+        self._results_ready.set()
 
     async def _attempt(self, job: DeliveryJob) -> AttemptResult | None:
         delivery, subscription = job.delivery, job.subscription
@@ -334,11 +350,13 @@ class WebhookDispatcher:
             )
         except ValidationError as exc:
             return AttemptResult(delivery=delivery, attempted_at=now, duration_ms=0,
-                                 error=f"cannot build the request: {exc}", permanent=True)
+                                 error=f"cannot build the request: {exc}", permanent=True,
+                                 message_seq=job.message_seq)
         sent = await self._sender.send(subscription.target_url, body, headers)
         return AttemptResult(
             delivery=delivery, attempted_at=now, duration_ms=sent.duration_ms,
             status_code=sent.status_code, error=sent.error, permanent=sent.permanent,
+            message_seq=job.message_seq,
         )
 
     def _warn_dropped(self) -> None:

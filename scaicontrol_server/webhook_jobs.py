@@ -2,8 +2,8 @@
 
 ``webhook-fanout`` wakes when a commit appends an event to the outbox; ``webhook-delivery``
 wakes when someone else's commit writes deliveries (a redelivery, a replay). Both also run
-every ``SCAICONTROL_WEBHOOK_TICK_SECONDS`` as a safety net, which also picks up retries
-that have become due and deliveries whose lease expired in a worker that died.
+every ``SCAICONTROL_WEBHOOK_TICK_SECONDS`` as a safety net, which also picks up events and
+deliveries whose lease expired in a worker that died, and retries that have become due.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from scaicontrol_core.events import OUTBOX_KIND
 from scaicontrol_core.ports import CommitInfo, Storage
 
 from .settings import Settings
-from .webhook_dispatcher import DispatcherConfig, WebhookDispatcher, in_dispatcher_commit
+from .webhook_dispatcher import DispatcherConfig, WebhookDispatcher
 from .workers import Job
 
 __all__ = ["DELIVERY_JOB", "FANOUT_JOB", "webhook_jobs"]
@@ -23,11 +23,11 @@ DELIVERY_JOB = "webhook-delivery"
 
 
 def _events_committed(info: CommitInfo) -> bool:
-    return OUTBOX_KIND in info.outbox_kinds and not in_dispatcher_commit()
+    return OUTBOX_KIND in info.outbox_kinds
 
 
 def _deliveries_written(info: CommitInfo) -> bool:
-    return "webhook_deliveries" in info.record_kinds and not in_dispatcher_commit()
+    return "webhook_deliveries" in info.record_kinds
 
 
 def webhook_jobs(

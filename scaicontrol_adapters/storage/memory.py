@@ -229,8 +229,8 @@ class _Outbox:
             lease_owner=None, lease_expires_at=None, finished_at=now,
         )
 
-    def complete_many(self, seqs: Sequence[int], *, owner: str, now: datetime) -> int:
-        return sum(self.complete(seq, owner=owner, now=now) for seq in set(seqs))
+    def complete_many(self, seqs: Sequence[int], *, owner: str, now: datetime) -> list[int]:
+        return [seq for seq in sorted(set(seqs)) if self.complete(seq, owner=owner, now=now)]
 
     def retry(self, seq: int, *, owner: str, available_at: datetime, error: str) -> bool:
         return self._set(
@@ -311,8 +311,12 @@ class _UnitOfWork:
     metering: MemoryMetering
     outbox: _Outbox
 
-    def __init__(self, storage: MemoryStorage, tenant_id: str | None, cross_tenant: bool) -> None:
+    def __init__(
+        self, storage: MemoryStorage, tenant_id: str | None, cross_tenant: bool, *,
+        quiet: bool = False,
+    ) -> None:
         self._storage = storage
+        self._quiet = quiet
         self.tenant_id = tenant_id
         self.cross_tenant = cross_tenant
         self._open = False
@@ -349,7 +353,8 @@ class _UnitOfWork:
         self.ensure_open()
         info = self._storage.apply(self)
         self._reset()
-        self._storage.listeners.notify(info)
+        if not self._quiet:
+            self._storage.listeners.notify(info)
 
     def rollback(self) -> None:
         self._reset()
@@ -396,9 +401,9 @@ class MemoryStorage:
         self.metering_data = _memory_metering.MeteringData()
 
     def unit_of_work(
-        self, *, tenant_id: str | None = None, cross_tenant: bool = False
+        self, *, tenant_id: str | None = None, cross_tenant: bool = False, quiet: bool = False
     ) -> _UnitOfWork:
-        return _UnitOfWork(self, tenant_id, cross_tenant)
+        return _UnitOfWork(self, tenant_id, cross_tenant, quiet=quiet)
 
     def snapshot(self) -> _State:
         with self._lock:

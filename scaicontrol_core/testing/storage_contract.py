@@ -372,13 +372,14 @@ class StorageContract:
             assert sorted(m.key for m in uow.outbox.find()) == ["new", "open"]
 
     def test_complete_many_finishes_only_held_rows(self, storage: Storage) -> None:
-        """complete_many marks done the rows the owner holds, in one call, and counts them."""
+        """complete_many marks done the rows the owner holds, in one call, and names them."""
         append_all(storage, "a", "b", "c")
         with storage.unit_of_work() as uow:
             a, b = uow.outbox.claim(owner="w1", now=T0, lease=LEASE, limit=2)
             [c] = uow.outbox.claim(owner="w2", now=T0, lease=LEASE, limit=1)
-            assert uow.outbox.complete_many([a.seq, b.seq, c.seq], owner="w1", now=T0) == 2
-            assert uow.outbox.complete_many([], owner="w1", now=T0) == 0
+            done = uow.outbox.complete_many([c.seq, b.seq, a.seq, b.seq], owner="w1", now=T0)
+            assert done == [a.seq, b.seq]
+            assert uow.outbox.complete_many([], owner="w1", now=T0) == []
             uow.commit()
         with storage.unit_of_work() as uow:
             statuses = {m.key: m.status for m in uow.outbox.find()}
@@ -416,6 +417,25 @@ class StorageContract:
             CommitInfo(outbox_kinds=frozenset({"event"}), record_kinds=frozenset({"partners"})),
             CommitInfo(outbox_kinds=frozenset({"effect"}), record_kinds=frozenset({"tenants"})),
         ]
+
+    def test_quiet_unit_of_work_commits_unheard(self, storage: Storage) -> None:
+        """A quiet unit of work commits like any other, but no listener hears of it."""
+        heard: list[CommitInfo] = []
+        storage.add_commit_listener(heard.append)
+        try:
+            with storage.unit_of_work(quiet=True) as uow:
+                uow.partners.add(partner())
+                uow.outbox.append(message("k1", kind="event"))
+                uow.commit()
+            with storage.unit_of_work() as uow:
+                uow.tenants.add(tenant("tnt_1"))
+                uow.commit()
+        finally:
+            storage.remove_commit_listener(heard.append)
+        with storage.unit_of_work() as uow:
+            assert uow.partners.get("prt_a") is not None
+            assert [m.key for m in uow.outbox.find()] == ["k1"]
+        assert heard == [CommitInfo(record_kinds=frozenset({"tenants"}))]
 
     def test_failing_listener_does_not_undo_the_commit(self, storage: Storage) -> None:
         """A listener that raises is contained: the commit stands and others still hear it."""

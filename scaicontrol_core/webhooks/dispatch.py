@@ -1,11 +1,21 @@
 """The dispatcher's storage side, as functions of a unit of work and ``now``.
 
-Pass 1, :func:`fan_out`: claim event messages from the outbox, create one delivery per
-active subscription whose patterns match (and a broadcast notification when the event
-concerns a tenant), and complete the messages, all in the caller's one transaction.
-Pass 2 is split around the network: :func:`claim_deliveries` leases due deliveries (commit,
-then POST outside any transaction), and :func:`settle` records each attempt and applies the
-retry policy. No function here does I/O; the caller commits.
+Work is split around the network: one transaction hands out work, the POSTs happen outside
+any transaction, and one transaction records how they went.
+
+* :func:`fan_out` leases event messages from the outbox and makes one delivery per active
+  subscription whose patterns match (and a broadcast notification when the event concerns
+  a tenant). The deliveries of a first attempt are not stored yet: the leased message is
+  the unit of work. A message nobody subscribes to is completed at once.
+* :func:`claim_deliveries` leases stored deliveries that are due: retries, redeliveries,
+  replays and test events.
+* :func:`settle` records each attempt and applies the retry policy: a first attempt stores
+  its delivery in its resulting state and completes the event message in the same
+  transaction; a stored delivery is updated (optimistically, by version).
+
+If a worker dies between the two transactions, its leases expire and another worker sends
+again: nothing is lost, and a subscriber may see an event twice (it deduplicates by event
+id). No function here does I/O; the caller commits.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ from .retry import BACKOFF_SCHEDULE, DeliveryOutcome, classify_response, trigger
 
 if TYPE_CHECKING:
     from ..ports import UnitOfWork
+    from ..records import OutboxMessage
 
 __all__ = [
     "MAX_ERROR_LENGTH",
@@ -54,15 +65,21 @@ MAX_ERROR_LENGTH: Final = 1000
 
 @attrs.frozen(kw_only=True)
 class DeliveryJob:
-    """A leased delivery and the subscription it goes to: all a sender needs."""
+    """A leased delivery and the subscription it goes to: all a sender needs.
+
+    ``message_seq`` is set for a first attempt: the delivery is not stored yet, and the
+    outbox message it comes from completes when all of its deliveries are settled.
+    """
 
     delivery: WebhookDelivery
     subscription: WebhookSubscription
+    message_seq: int | None = None
 
 
 @attrs.frozen(kw_only=True)
 class FanOut:
-    """What one fan-out batch did. ``jobs`` are the new deliveries, leased to the caller."""
+    """What one fan-out batch did. ``jobs`` are first attempts, leased to the caller
+    through their messages (see :class:`DeliveryJob`)."""
 
     events: int
     jobs: list[DeliveryJob]
@@ -86,74 +103,82 @@ def _problem(message: Mapping[str, Any], topic: str) -> str | None:
 def fan_out(
     uow: UnitOfWork, *, owner: str, now: datetime, lease: timedelta, limit: int
 ) -> FanOut:
-    """Fan out up to ``limit`` events. New deliveries are leased to ``owner`` so that it can
-    send them at once; if it never does, they become claimable when the lease expires."""
+    """Lease up to ``limit`` events to ``owner`` and return their first attempts.
+
+    A message leased before (its lease expired, or it was revived) skips the subscriptions
+    that already have its delivery; a message left with no delivery to make is completed.
+    """
     messages = uow.outbox.claim(owner=owner, now=now, lease=lease, limit=limit, kinds=[OUTBOX_KIND])
     if not messages:
         return FanOut(events=0, jobs=[], notifications=0, broken_events=0)
     active = uow.webhook_subscriptions.find({"is_active": True})
     jobs: list[DeliveryJob] = []
     notifications: list[Notification] = []
-    done: list[int] = []
-    broken = 0
-    expires = now + lease
+    sound: list[int] = []
     audiences: dict[str, list[WebhookSubscription]] = {}  # topic -> matching subscriptions
     for message in messages:
         envelope = message.payload
         problem = _problem(envelope, message.topic)
         if problem is not None:
             uow.outbox.give_up(message.seq, owner=owner, now=now, error=problem)
-            broken += 1
             continue
-        done.append(message.seq)
-        occurred_at = message.created_at
+        sound.append(message.seq)
         audience = audiences.get(message.topic)
         if audience is None:
             audience = [s for s in active if matches_any(s.topics, message.topic)]
             audiences[message.topic] = audience
         for subscription in audience:
-            delivery = WebhookDelivery(
-                id=delivery_id_for(subscription.id, message.key),
-                subscription_id=subscription.id,
-                event_id=envelope["event_id"],
-                event_type=message.topic,
-                idempotency_key=message.key,
-                tenant_id=message.tenant_id,
-                payload=envelope,
-                occurred_at=occurred_at,
-                next_attempt_at=now,
-                lease_owner=owner,
-                lease_expires_at=expires,
-                created_at=now,
-                updated_at=now,
-            )
-            jobs.append(DeliveryJob(delivery=delivery, subscription=subscription))
-        notification = notification_for_event(envelope, message.tenant_id, created_at=occurred_at)
+            jobs.append(DeliveryJob(
+                delivery=_first_delivery(message, envelope, subscription, owner, now),
+                subscription=subscription, message_seq=message.seq,
+            ))
+        notification = notification_for_event(
+            envelope, message.tenant_id, created_at=message.created_at
+        )
         if notification is not None:
             notifications.append(notification)
-    if jobs:
-        # ids are derived from (subscription, event): a second fan-out inserts nothing
-        inserted = uow.webhook_deliveries.add_many([job.delivery for job in jobs])
-        if inserted != len(jobs):
-            # a delivery of this event existed already (an event message that was revived
-            # after its fan-out): hand out only the deliveries made here
-            stored = {d.id: d for d in uow.webhook_deliveries.find(
-                {"id": [job.delivery.id for job in jobs]}
-            )}
-            jobs = [job for job in jobs if _is_ours(stored.get(job.delivery.id), job.delivery)]
+    jobs = _without_stored(uow, jobs, {m.seq for m in messages if m.attempts > 1})
+    pending = {job.message_seq for job in jobs}
+    finished = [seq for seq in sound if seq not in pending]
+    # notification ids are derived from the event: a second fan-out inserts nothing
     made = uow.notifications.add_many(notifications) if notifications else 0
-    uow.outbox.complete_many(done, owner=owner, now=now)
-    return FanOut(events=len(messages), jobs=jobs, notifications=made, broken_events=broken)
+    if finished:
+        uow.outbox.complete_many(finished, owner=owner, now=now)
+    return FanOut(events=len(messages), jobs=jobs, notifications=made,
+                  broken_events=len(messages) - len(sound))
 
 
-def _is_ours(stored: WebhookDelivery | None, inserted: WebhookDelivery) -> bool:
-    return (
-        stored is not None
-        and stored.version == 1
-        and stored.lease_owner == inserted.lease_owner
-        and stored.lease_expires_at == inserted.lease_expires_at
-        and stored.created_at == inserted.created_at
+def _first_delivery(
+    message: OutboxMessage, envelope: Mapping[str, Any], subscription: WebhookSubscription,
+    owner: str, now: datetime,
+) -> WebhookDelivery:
+    return WebhookDelivery(
+        id=delivery_id_for(subscription.id, message.key),
+        subscription_id=subscription.id,
+        event_id=envelope["event_id"],
+        event_type=message.topic,
+        idempotency_key=message.key,
+        tenant_id=message.tenant_id,
+        payload=envelope,
+        occurred_at=message.created_at,
+        next_attempt_at=now,
+        lease_owner=owner,
+        lease_expires_at=message.lease_expires_at,
+        created_at=now,
+        updated_at=now,
     )
+
+
+def _without_stored(
+    uow: UnitOfWork, jobs: list[DeliveryJob], reclaimed: set[int]
+) -> list[DeliveryJob]:
+    """``jobs`` less the deliveries stored already (only messages leased before can have
+    any: ids are derived from subscription and event, so one query finds them)."""
+    suspects = [job.delivery.id for job in jobs if job.message_seq in reclaimed]
+    if not suspects:
+        return jobs
+    stored = {d.id for d in uow.webhook_deliveries.find({"id": suspects})}
+    return [job for job in jobs if job.delivery.id not in stored]
 
 
 @attrs.frozen(kw_only=True)
@@ -209,6 +234,11 @@ class AttemptResult:
 
     ``status_code`` is None when no response arrived; ``permanent`` marks a refusal no retry
     can fix (the target URL is no longer allowed), which makes the delivery dead.
+    ``message_seq`` comes from the job: set, this was a first attempt (see
+    :class:`DeliveryJob`). ``sent`` is False for a first attempt that was never made (its
+    lease ran too short before a sender got to it, or building it failed unexpectedly):
+    settling stores its delivery as pending and due, without an attempt, so the rest of
+    the event is not held back.
     """
 
     delivery: WebhookDelivery
@@ -217,17 +247,27 @@ class AttemptResult:
     status_code: int | None = None
     error: str | None = None
     permanent: bool = False
+    message_seq: int | None = None
+    sent: bool = True
+
+    @classmethod
+    def not_sent(cls, job: DeliveryJob, now: datetime) -> AttemptResult:
+        """The result of a first attempt that was never made."""
+        return cls(delivery=job.delivery, attempted_at=now, duration_ms=0,
+                   message_seq=job.message_seq, sent=False)
 
 
 @attrs.frozen(kw_only=True)
 class SettleReport:
-    """How many attempts were recorded and where their deliveries ended up."""
+    """How many attempts were recorded and where their deliveries ended up (``unsent``:
+    first attempts never made, stored as pending and due)."""
 
     attempts: int
     dispatched: int
     retrying: int
     dead: int
     stale: int
+    unsent: int = 0
 
 
 def outcome_of(result: AttemptResult) -> DeliveryOutcome:
@@ -272,6 +312,11 @@ def settled_copy(result: AttemptResult, now: datetime) -> WebhookDelivery:
     )
 
 
+def _unsent_copy(result: AttemptResult, now: datetime) -> WebhookDelivery:
+    return attrs.evolve(result.delivery, next_attempt_at=now, lease_owner=None,
+                        lease_expires_at=None, updated_at=now)
+
+
 def attempt_id(result: AttemptResult, attempt_number: int, worker: str) -> str:
     """The id of an attempt record: derived from what identifies the attempt, so recording
     the same result twice (a retried transaction) stores it once."""
@@ -286,15 +331,26 @@ def settle(
     owner: str,
     now: datetime,
 ) -> SettleReport:
-    """Record every attempt and move each delivery on (optimistically, by version).
+    """Record attempts and move their deliveries on.
 
-    An attempt is always recorded. Its delivery is only changed if nobody touched it since
-    this worker leased it; otherwise (the lease expired and another worker took over) the
-    result counts as ``stale`` and the other worker's outcome stands.
+    First attempts (``message_seq`` set) must come with every other first attempt of their
+    message. If ``owner`` still holds the message, it is completed and its deliveries are
+    stored in their resulting state (a first attempt never made: pending and due); if
+    not, another worker took the message over and sends it again, so these results are
+    only counted as ``stale``. A stored delivery is changed only if nobody touched it
+    since this worker leased it (otherwise the result is ``stale`` and the other worker's
+    outcome stands); its attempt is recorded anyway.
     """
     if not results:
         return SettleReport(attempts=0, dispatched=0, retrying=0, dead=0, stale=0)
-    copies = [settled_copy(result, now) for result in results]
+    seqs = {r.message_seq for r in results if r.message_seq is not None}
+    held = set(uow.outbox.complete_many(sorted(seqs), owner=owner, now=now)) if seqs else set()
+    kept = [r for r in results if r.message_seq is None or r.message_seq in held]
+    copies = [settled_copy(r, now) if r.sent else _unsent_copy(r, now) for r in kept]
+    first = [c for c, r in zip(copies, kept, strict=True) if r.message_seq is not None]
+    later = [c for c, r in zip(copies, kept, strict=True) if r.message_seq is None]
+    stored = uow.webhook_deliveries.add_many(first) if first else 0
+    saved = uow.webhook_deliveries.save_many(later) if later else 0
     attempts = [
         DeliveryAttempt(
             id=attempt_id(result, copy.total_attempts, owner),
@@ -308,17 +364,20 @@ def settle(
             outcome=outcome_of(result),
             worker=owner,
         )
-        for result, copy in zip(results, copies, strict=True)
+        for result, copy in zip(kept, copies, strict=True)
+        if result.sent
     ]
-    saved = uow.webhook_deliveries.save_many(copies)
-    uow.webhook_attempts.add_many(attempts)
+    if attempts:
+        uow.webhook_attempts.add_many(attempts)
     counts = dict.fromkeys(DeliveryStatus, 0)
-    for copy in copies:
-        counts[copy.status] += 1
+    for result, copy in zip(kept, copies, strict=True):
+        if result.sent:
+            counts[copy.status] += 1
     return SettleReport(
         attempts=len(attempts),
         dispatched=counts[DeliveryStatus.DISPATCHED],
         retrying=counts[DeliveryStatus.PENDING],
         dead=counts[DeliveryStatus.DEAD],
-        stale=len(copies) - saved,
+        stale=len(results) - stored - saved,
+        unsent=len(kept) - len(attempts),
     )

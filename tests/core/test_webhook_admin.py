@@ -82,7 +82,7 @@ def test_create_refuses_bad_input_and_stores_nothing(
 ) -> None:
     """Unsafe URLs, bad patterns, blank names and unfit secrets are refused by field."""
     with pytest.raises(ValidationError) as caught:
-        create(storage, **fields)
+        create(storage, STRICT, **fields)
     assert caught.value.field == field
     with storage.unit_of_work() as uow:
         assert uow.webhook_subscriptions.count() == 0
@@ -143,8 +143,9 @@ def _deliver(storage: MemoryStorage, *statuses: int) -> list[str]:
         jobs = fan_out(uow, owner="w", now=T0 + timedelta(minutes=1), lease=timedelta(minutes=1),
                        limit=50).jobs
         results = [AttemptResult(delivery=j.delivery, attempted_at=T0, duration_ms=1,
-                                 status_code=s) for j, s in zip(jobs, statuses, strict=True)]
-        settle(uow, results, owner="w", now=T0)
+                                 status_code=s, message_seq=j.message_seq)
+                   for j, s in zip(jobs, statuses, strict=True)]
+        assert settle(uow, results, owner="w", now=T0).stale == 0
         uow.commit()
     return [j.delivery.id for j in jobs]
 

@@ -56,7 +56,9 @@ class FakeStorage:
         self.closed = False
         self.fake_migrator = FakeMigrator()
 
-    def unit_of_work(self, *, tenant_id: str | None = None, cross_tenant: bool = False) -> Any:
+    def unit_of_work(
+        self, *, tenant_id: str | None = None, cross_tenant: bool = False, quiet: bool = False
+    ) -> Any:
         raise NotImplementedError
 
     def check(self) -> StorageStatus:

@@ -74,6 +74,17 @@ class SqlOutbox:
         ]
         if kinds is not None:
             conditions.append(t.c.kind.in_(list(kinds)))
+        expires = ensure_utc(now + lease)
+        leased = {"lease_owner": owner, "lease_expires_at": expires, "attempts": t.c.attempts + 1}
+        if self._uow.connection.dialect.update_returning:
+            # one statement: lease the due rows and return them
+            due = sa.select(t.c.seq).where(*conditions).order_by(t.c.seq).limit(limit)
+            if self._uow.locks_rows:
+                due = due.with_for_update(skip_locked=True)
+            leasing = (sa.update(t).where(t.c.seq.in_(due)).values(leased)
+                       .returning(*self._columns))
+            rows = self._uow.execute(leasing).mappings().all()
+            return sorted((self._message(row) for row in rows), key=lambda m: m.seq)
         statement = sa.select(*self._columns).where(*conditions).order_by(t.c.seq).limit(limit)
         if self._uow.locks_rows:
             # rows another claimer holds are passed over, never waited for or shared
@@ -81,12 +92,8 @@ class SqlOutbox:
         rows = self._uow.execute(statement).mappings().all()
         if not rows:
             return []
-        expires = ensure_utc(now + lease)
-        self._uow.execute(
-            sa.update(t)
-            .where(t.c.seq.in_([row["seq"] for row in rows]))
-            .values(lease_owner=owner, lease_expires_at=expires, attempts=t.c.attempts + 1)
-        )
+        self._uow.execute(sa.update(t).where(t.c.seq.in_([row["seq"] for row in rows]))
+                          .values(leased))
         return [
             attrs.evolve(
                 self._message(row),
@@ -103,24 +110,29 @@ class SqlOutbox:
             lease_owner=None, lease_expires_at=None, finished_at=now,
         )
 
-    def complete_many(self, seqs: Sequence[int], *, owner: str, now: datetime) -> int:
-        """Mark done, in one statement, every message of ``seqs`` that ``owner`` holds."""
+    def complete_many(self, seqs: Sequence[int], *, owner: str, now: datetime) -> list[int]:
+        """Mark done, in one statement, every message of ``seqs`` that ``owner`` holds
+        (without ``RETURNING``, the held rows are locked and read first)."""
         self._uow.ensure_open()
         if not seqs:
-            return 0
+            return []
         t = self._table
+        held = [
+            t.c.seq.in_(sorted(set(seqs))),
+            t.c.status == OutboxStatus.PENDING.value,
+            t.c.lease_owner == owner,
+        ]
         done = OUTBOX_MESSAGE.fire(OutboxStatus.PENDING, OutboxTrigger.COMPLETE)
-        statement = (
-            sa.update(t)
-            .where(
-                t.c.seq.in_(sorted(set(seqs))),
-                t.c.status == OutboxStatus.PENDING.value,
-                t.c.lease_owner == owner,
-            )
-            .values(status=done.value, lease_owner=None, lease_expires_at=None,
-                    finished_at=ensure_utc(now))
-        )
-        return int(self._uow.execute(statement).rowcount)
+        values = {"status": done.value, "lease_owner": None, "lease_expires_at": None,
+                  "finished_at": ensure_utc(now)}
+        if self._uow.connection.dialect.update_returning:
+            statement = sa.update(t).where(*held).values(values).returning(t.c.seq)
+            return sorted(self._uow.execute(statement).scalars())
+        found = sorted(self._uow.execute(
+            sa.select(t.c.seq).where(*held).with_for_update()).scalars())
+        if found:
+            self._uow.execute(sa.update(t).where(t.c.seq.in_(found)).values(values))
+        return found
 
     def retry(self, seq: int, *, owner: str, available_at: datetime, error: str) -> bool:
         return self._fire(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -32,6 +33,20 @@ __all__ = ["SqlRepository", "column_values", "where_clause"]
 R = TypeVar("R")
 
 
+@cache
+def _layout(
+    kind: RecordKind, table: sa.Table
+) -> tuple[tuple[str, ...], tuple[sa.Column[Any], ...]]:
+    """A kind's field names and their columns, checked once per table."""
+    fields = tuple(field.name for field in attrs.fields(kind.record_type))
+    missing = [name for name in fields if name not in table.c]
+    if missing or (kind.tenant_scoped and "tenant_id" not in table.c):
+        raise ConfigurationError(
+            f"table '{table.name}' lacks columns for {kind.label}: {', '.join(missing)}"
+        )
+    return fields, tuple(table.c[name] for name in fields)
+
+
 class SqlRepository(Generic[R]):
     """Records of one kind in one table whose columns are named after the record's fields.
 
@@ -42,13 +57,7 @@ class SqlRepository(Generic[R]):
         self._uow = uow
         self._kind = kind
         self._table = table
-        self._fields = tuple(field.name for field in attrs.fields(kind.record_type))
-        missing = [name for name in self._fields if name not in table.c]
-        if missing or (kind.tenant_scoped and "tenant_id" not in table.c):
-            raise ConfigurationError(
-                f"table '{table.name}' lacks columns for {kind.label}: {', '.join(missing)}"
-            )
-        self._columns = [table.c[name] for name in self._fields]
+        self._fields, self._columns = _layout(kind, table)
 
     # --- scoping ---------------------------------------------------------------------
 

@@ -31,7 +31,9 @@ from scaicontrol_core.webhooks.model import (
 )
 from scaicontrol_core.webhooks.retry import DeliveryOutcome
 
-from .prepared import SKIPS_CONFLICTS, insert_batch, update_batch
+from .bulk import insert_records, update_records
+from .dialects import translated_errors
+from .prepared import SKIPS_CONFLICTS
 from .repositories import SqlRepository
 from .tables_webhooks import notification_reads
 from .uow import SPECIALISED_REPOSITORIES
@@ -75,7 +77,7 @@ class SqlBatchRepository(SqlRepository[R]):
     """A repository that can insert many records in one round trip."""
 
     def add_many(self, records: Sequence[R]) -> int:
-        """Insert, skipping known ids. PostgreSQL and SQLite do it in one prepared
+        """Insert, skipping known ids: on PostgreSQL and SQLite in one statement or one
         ``executemany`` (``ON CONFLICT DO NOTHING``). Elsewhere one query finds the known
         ids and one ``executemany`` inserts the rest inside a savepoint; a concurrent insert
         of the same id (the savepoint fails) falls back to one row at a time."""
@@ -85,26 +87,25 @@ class SqlBatchRepository(SqlRepository[R]):
         for record in records:
             self._check_scope(record)
         t, names = self._table, self._fields
-        dialect = self._uow.connection.dialect
-        if dialect.name in SKIPS_CONFLICTS:
-            rows = [_values(r, names, version=1) for r in records]
-            return self._uow.execute_prepared(t, insert_batch(dialect, t, names, "id"), rows)
+        connection = self._uow.connection
+        self._uow.note_write(t)
+        if connection.dialect.name in SKIPS_CONFLICTS:
+            with translated_errors():
+                return insert_records(connection, t, records, names, skip_conflicts_on="id")
         ids = [record.id for record in records]  # type: ignore[attr-defined]
         known = set(self._uow.execute(sa.select(t.c.id).where(t.c.id.in_(ids))).scalars())
-        fresh = [_values(r, names, version=1) for r in records
-                 if r.id not in known]  # type: ignore[attr-defined]
+        fresh = [r for r in records if r.id not in known]  # type: ignore[attr-defined]
         if not fresh:
             return 0
-        batch = insert_batch(dialect, t, names)
         try:
-            with self._uow.connection.begin_nested():
-                self._uow.execute_prepared(t, batch, fresh)
+            with connection.begin_nested(), translated_errors():
+                insert_records(connection, t, fresh, names, skip_conflicts_on=None)
         except StorageError as exc:
             if not isinstance(exc.__cause__, IntegrityError):
                 raise
             return sum(
                 self._uow.insert_unless_exists(t, dict(zip(names, row, strict=True)), "id")
-                for row in fresh
+                for row in (_values(r, names, version=1) for r in fresh)
             )
         return len(fresh)
 
@@ -160,9 +161,10 @@ class SqlDeliveries(SqlBatchRepository[WebhookDelivery]):
         if not deliveries:
             return 0
         t = self._table
-        batch = update_batch(self._uow.connection.dialect, t, PROGRESS_FIELDS, ("id", "version"))
-        rows = [(*_values(d, PROGRESS_FIELDS), d.id, d.version) for d in deliveries]
-        return self._uow.execute_prepared(t, batch, rows)
+        self._uow.note_write(t)
+        with translated_errors():
+            return update_records(self._uow.connection, t, deliveries, PROGRESS_FIELDS,
+                                  ("id", "version"))
 
     def _conditions(self, query: DeliveryQuery) -> list[sa.ColumnElement[bool]]:
         t = self._table

@@ -59,12 +59,12 @@ class SqlAlchemyStorage:
         return self._engine
 
     def unit_of_work(
-        self, *, tenant_id: str | None = None, cross_tenant: bool = False
+        self, *, tenant_id: str | None = None, cross_tenant: bool = False, quiet: bool = False
     ) -> SqlUnitOfWork:
         self._ensure_open()
         return SqlUnitOfWork(
             self.connection, self._converter, tenant_id=tenant_id, cross_tenant=cross_tenant,
-            hooks=self._hooks,
+            hooks=None if quiet else self._hooks,
         )
 
     def add_commit_listener(self, listener: CommitListener) -> None:

@@ -84,8 +84,8 @@ outbox = sa.Table(
     sa.Column("lease_expires_at", UtcDateTime(), nullable=True),
     sa.Column("last_error", sa.Text(), nullable=True),
     sa.Column("finished_at", UtcDateTime(), nullable=True),
-    # claiming scans due pending rows in seq order
-    sa.Index(None, "status", "available_at", "seq"),
+    # claiming reads pending rows in seq order and skips the few not due yet
+    sa.Index(None, "status", "seq"),
     sqlite_autoincrement=True,
     **TABLE_OPTIONS,
 )

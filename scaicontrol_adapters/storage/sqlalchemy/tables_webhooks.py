@@ -61,7 +61,7 @@ webhook_deliveries = sa.Table(
     sa.UniqueConstraint("subscription_id", "idempotency_key"),
     # claiming scans due pending rows; listings filter on time (and on subscription, which
     # the unique constraint's index covers)
-    sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "status", "next_attempt_at", "id"),
     sa.Index(None, "created_at"),
     **TABLE_OPTIONS,
 )

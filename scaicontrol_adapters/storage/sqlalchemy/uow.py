@@ -37,7 +37,7 @@ from scaicontrol_core.metering.model import MetricDefinition, ServiceApiKey
 from scaicontrol_core.notifications.model import NotificationRead, NotificationRepository
 from scaicontrol_core.ports import Outbox, Repository
 from scaicontrol_core.records import Partner, Tenant
-from scaicontrol_core.schema import RECORD_KINDS
+from scaicontrol_core.schema import RECORD_KINDS, RecordKind
 from scaicontrol_core.webhooks.model import WebhookSubscription
 from scaicontrol_core.webhooks.store import AttemptRepository, DeliveryRepository
 
@@ -109,9 +109,6 @@ class SqlUnitOfWork:
         self.cross_tenant = cross_tenant
         self._connection: Connection | None = None
         self._exit_stack = ExitStack()
-        for kind in RECORD_KINDS:
-            repository_type = SPECIALISED_REPOSITORIES.get(kind.name, SqlRepository)
-            setattr(self, kind.name, repository_type(self, kind, table_for(kind)))
         self.outbox = SqlOutbox(self, outbox_table)
         self.metering = SqlMetering(self)
 
@@ -197,6 +194,10 @@ class SqlUnitOfWork:
         with translated_errors():
             return int(connection.exec_driver_sql(batch.sql, batch.rows(rows)).rowcount)
 
+    def note_write(self, table: sa.Table) -> None:
+        """Record that ``table`` is written by a statement run on the connection directly."""
+        self._changes.note_table(table.name)
+
     def insert_unless_exists(
         self, table: sa.Table, values: Mapping[str, Any], unique_column: str
     ) -> bool:
@@ -215,6 +216,26 @@ class SqlUnitOfWork:
             raise StorageError(
                 f"a stored {record_type.__name__} cannot be read: {exc}"
             ) from exc
+
+
+class _LazyRepository:
+    """Builds a kind's repository on first use in a unit of work (most use only a few)."""
+
+    def __init__(self, kind: RecordKind) -> None:
+        self._kind = kind
+
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type[Any]) -> Any:
+        if uow is None:
+            return self
+        kind = self._kind
+        repository_type = SPECIALISED_REPOSITORIES.get(kind.name, SqlRepository)
+        repository = repository_type(uow, kind, table_for(kind))
+        uow.__dict__[kind.name] = repository  # later lookups skip the descriptor
+        return repository
+
+
+for _kind in RECORD_KINDS:
+    setattr(SqlUnitOfWork, _kind.name, _LazyRepository(_kind))
 
 
 # registers the repositories of the catalog record kinds (imports this module back)

@@ -160,8 +160,11 @@ def _seed(api: Client, sub_id: str, statuses: list[int]) -> list[str]:
         at = NOW + timedelta(minutes=n)
         with storage.unit_of_work(cross_tenant=True) as uow:
             jobs = fan_out(uow, owner="w", now=at, lease=timedelta(minutes=1), limit=1).jobs
-            settle(uow, [AttemptResult(delivery=job.delivery, attempted_at=at, duration_ms=3,
-                                       status_code=status) for job in jobs], owner="w", now=at)
+            report = settle(uow, [AttemptResult(delivery=job.delivery, attempted_at=at,
+                                                duration_ms=3, status_code=status,
+                                                message_seq=job.message_seq) for job in jobs],
+                            owner="w", now=at)
+            assert report.stale == 0
             uow.commit()
         delivered += [job.delivery.id for job in jobs if job.subscription.id == sub_id]
     return delivered

@@ -16,9 +16,16 @@ import httpx
 from jsonschema import Draft202012Validator, FormatChecker
 
 from scaicontrol_core.clock import ManualClock
-from scaicontrol_core.events import Topic, canonical_json, event_schema, outbox_message
+from scaicontrol_core.events import (
+    OUTBOX_KIND,
+    Topic,
+    canonical_json,
+    event_schema,
+    outbox_message,
+)
 from scaicontrol_core.ids import RandomIds
 from scaicontrol_core.machines.delivery import DeliveryStatus
+from scaicontrol_core.machines.outbox import OutboxStatus
 from scaicontrol_core.plugins import Plugins, make_plugin_manager
 from scaicontrol_core.ports import Storage, StorageConfig
 from scaicontrol_core.webhooks import UrlPolicy, generate_secret, sign, unix_seconds, verify
@@ -28,7 +35,8 @@ from scaicontrol_core.webhooks.model import WebhookSubscription
 from scaicontrol_core.webhooks.samples import sample_event
 from scaicontrol_server.clock import SystemClock
 from scaicontrol_server.settings import Settings
-from scaicontrol_server.webhook_jobs import DELIVERY_JOB, webhook_jobs
+from scaicontrol_server.webhook_dispatcher import DispatcherConfig, WebhookDispatcher
+from scaicontrol_server.webhook_jobs import DELIVERY_JOB, FANOUT_JOB, webhook_jobs
 from scaicontrol_server.workers import WorkerRunner
 
 from .conftest import Backend, Receiver
@@ -157,8 +165,8 @@ def test_a_failed_delivery_is_retried_when_due(backend: Backend, receiver: Recei
 def test_a_dead_workers_deliveries_are_taken_over_after_the_lease(
     backend: Backend, receiver: Receiver
 ) -> None:
-    """Deliveries leased by a worker that vanished are sent by another worker once the lease
-    has expired, and not before."""
+    """Events leased by a worker that vanished before settling them are fanned out and sent
+    by another worker once the lease has expired, and not before."""
     make_settings, plugins = backend
     settings = make_settings(webhook_lease_seconds=30.0)
     storage = open_storage(settings, plugins)
@@ -171,21 +179,112 @@ def test_a_dead_workers_deliveries_are_taken_over_after_the_lease(
                             limit=50)
             uow.commit()
         assert len(taken.jobs) == 3
+        assert _events(storage) == [(OutboxStatus.PENDING, "gone")] * 3
 
         async def scenario(runner: WorkerRunner) -> None:
             clock.advance(timedelta(seconds=29))
+            runner.wake(FANOUT_JOB)
             runner.wake(DELIVERY_JOB)
             await asyncio.sleep(0.3)
             assert receiver.hits == []
             clock.advance(timedelta(seconds=1))
-            runner.wake(DELIVERY_JOB)
+            runner.wake(FANOUT_JOB)
             await asyncio.to_thread(receiver.wait_for, 3)
             await _until(lambda: _statuses(storage) == [(DeliveryStatus.DISPATCHED, 1)] * 3)
 
         run_workers(storage, settings, clock, scenario)
         assert len(receiver.hits) == 3
+        assert _events(storage) == [(OutboxStatus.DONE, None)] * 3
+        with storage.unit_of_work() as uow:
+            workers = {a.worker for a in uow.webhook_attempts.find()}
+        assert len(workers) == 1 and "gone" not in workers
     finally:
         storage.close()
+
+
+def test_first_attempts_of_an_event_are_recorded_together(
+    backend: Backend, receiver: Receiver
+) -> None:
+    """With two subscriptions, one answering slowly, neither delivery is stored while the
+    slow one is on the wire; once both attempts finished, both are recorded and the event
+    is completed."""
+    make_settings, plugins = backend
+    settings = make_settings()
+    storage = open_storage(settings, plugins)
+    clock = ManualClock(datetime.now(UTC))
+    slow = Receiver()
+    slow.delay = 1.0
+    slow.start()
+    try:
+        fast_sub = subscribe(storage, receiver.url + "/fast", clock.now())
+        slow_sub = subscribe(storage, slow.url + "/slow", clock.now())
+        seen: list[tuple[int, list[tuple[OutboxStatus, str | None]]]] = []
+
+        async def scenario(runner: WorkerRunner) -> None:
+            await asyncio.to_thread(record, storage, 1, clock.now())
+            await asyncio.to_thread(receiver.wait_for, 1)
+            await asyncio.to_thread(slow.wait_for, 1)
+            await asyncio.sleep(0.3)  # the fast answer is in, the slow one is not
+            seen.append(await asyncio.to_thread(_stored_and_events, storage))
+            await _until(lambda: len(_statuses(storage)) == 2)
+
+        run_workers(storage, settings, clock, scenario)
+        [(stored_early, events_early)] = seen
+        assert stored_early == 0
+        [(status, owner)] = events_early
+        assert status is OutboxStatus.PENDING and owner is not None
+        assert len(receiver.hits) == 1 and len(slow.hits) == 1
+        with storage.unit_of_work() as uow:
+            deliveries = {d.subscription_id: d for d in uow.webhook_deliveries.find()}
+            attempts = uow.webhook_attempts.find()
+        assert set(deliveries) == {fast_sub.id, slow_sub.id}
+        assert all(d.status is DeliveryStatus.DISPATCHED and d.attempt_count == 1
+                   for d in deliveries.values())
+        assert sorted(a.delivery_id for a in attempts) == sorted(
+            d.id for d in deliveries.values())
+        assert _events(storage) == [(OutboxStatus.DONE, None)]
+    finally:
+        slow.stop()
+        storage.close()
+
+
+def test_a_first_attempt_left_too_little_lease_is_stored_due_and_sent_later(
+    backend: Backend, receiver: Receiver
+) -> None:
+    """When a sender gets to a first attempt with less than the timeout plus the margin left
+    on its event's lease, nothing is POSTed: the event still completes and the delivery is
+    stored pending and due, for the claim job to send like a retry."""
+    make_settings, plugins = backend
+    settings = make_settings()
+    storage = open_storage(settings, plugins)
+    clock = ManualClock(datetime.now(UTC))
+    subscribe(storage, receiver.url + "/hook", clock.now())
+    record(storage, 1, clock.now())
+    dispatcher = WebhookDispatcher(storage, DispatcherConfig.from_settings(settings),
+                                   clock=clock)
+
+    async def main() -> None:
+        try:
+            assert await dispatcher.fan_out() == 1
+            # before any sender runs, the event's lease is left with 10 s (< 10 s + 2 s)
+            clock.advance(settings_lease(settings) - timedelta(seconds=10))
+            await dispatcher.idle()
+            assert receiver.hits == [] and dispatcher.stats.dropped == 1
+            assert _statuses(storage) == [(DeliveryStatus.PENDING, 0)]
+            assert _events(storage) == [(OutboxStatus.DONE, None)]
+            assert await dispatcher.claim() == 1
+            await dispatcher.idle()
+        finally:
+            await dispatcher.close()
+
+    asyncio.run(main())
+    assert len(receiver.hits) == 1
+    assert _statuses(storage) == [(DeliveryStatus.DISPATCHED, 1)]
+    storage.close()
+
+
+def settings_lease(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.webhook_lease_seconds)
 
 
 def test_a_subscriber_built_from_the_recipe_accepts_and_rejects(backend: Backend) -> None:
@@ -233,6 +332,17 @@ def test_a_subscriber_built_from_the_recipe_accepts_and_rejects(backend: Backend
 def _statuses(storage: Storage) -> list[tuple[DeliveryStatus, int]]:
     with storage.unit_of_work() as uow:
         return [(d.status, d.attempt_count) for d in uow.webhook_deliveries.find()]
+
+
+def _events(storage: Storage) -> list[tuple[OutboxStatus, str | None]]:
+    with storage.unit_of_work() as uow:
+        return [(m.status, m.lease_owner) for m in uow.outbox.find(kinds=[OUTBOX_KIND])]
+
+
+def _stored_and_events(storage: Storage) -> tuple[int, list[tuple[OutboxStatus, str | None]]]:
+    with storage.unit_of_work() as uow:
+        stored = uow.webhook_deliveries.count()
+    return stored, _events(storage)
 
 
 async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
