@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from scaicontrol_core.clock import ensure_utc
 from scaicontrol_core.machines.outbox import OUTBOX_MESSAGE, OutboxStatus, OutboxTrigger
@@ -28,7 +30,7 @@ class SqlOutbox:
     def __init__(self, uow: SqlUnitOfWork, table: sa.Table) -> None:
         self._uow = uow
         self._table = table
-        self._columns = [table.c[field.name] for field in attrs.fields(OutboxMessage)]
+        self._columns = tuple(table.c[field.name] for field in attrs.fields(OutboxMessage))
 
     def append(self, message: NewOutboxMessage) -> bool:
         self._uow.ensure_open()
@@ -66,34 +68,23 @@ class SqlOutbox:
         now = ensure_utc(now)
         if limit <= 0 or (kinds is not None and not kinds):
             return []
-        t = self._table
-        conditions = [
-            t.c.status == OutboxStatus.PENDING.value,
-            t.c.available_at <= now,
-            sa.or_(t.c.lease_expires_at.is_(None), t.c.lease_expires_at <= now),
-        ]
-        if kinds is not None:
-            conditions.append(t.c.kind.in_(list(kinds)))
         expires = ensure_utc(now + lease)
-        leased = {"lease_owner": owner, "lease_expires_at": expires, "attempts": t.c.attempts + 1}
+        values: dict[str, Any] = {"now": now, "limit": limit, "owner_": owner,
+                                  "expires_": expires}
+        if kinds is not None:
+            values["kinds"] = list(kinds)
+        by_kind, locks = kinds is not None, self._uow.locks_rows
         if self._uow.connection.dialect.update_returning:
             # one statement: lease the due rows and return them
-            due = sa.select(t.c.seq).where(*conditions).order_by(t.c.seq).limit(limit)
-            if self._uow.locks_rows:
-                due = due.with_for_update(skip_locked=True)
-            leasing = (sa.update(t).where(t.c.seq.in_(due)).values(leased)
-                       .returning(*self._columns))
-            rows = self._uow.execute(leasing).mappings().all()
+            leasing = _lease_due(self._table, self._columns, by_kind, locks)
+            rows = self._uow.execute(leasing, values).mappings().all()
             return sorted((self._message(row) for row in rows), key=lambda m: m.seq)
-        statement = sa.select(*self._columns).where(*conditions).order_by(t.c.seq).limit(limit)
-        if self._uow.locks_rows:
-            # rows another claimer holds are passed over, never waited for or shared
-            statement = statement.with_for_update(skip_locked=True)
-        rows = self._uow.execute(statement).mappings().all()
+        due = _select_due(self._table, self._columns, by_kind, locks)
+        rows = self._uow.execute(due, values).mappings().all()
         if not rows:
             return []
-        self._uow.execute(sa.update(t).where(t.c.seq.in_([row["seq"] for row in rows]))
-                          .values(leased))
+        values["seqs"] = [row["seq"] for row in rows]
+        self._uow.execute(_lease_seqs(self._table), values)
         return [
             attrs.evolve(
                 self._message(row),
@@ -116,22 +107,14 @@ class SqlOutbox:
         self._uow.ensure_open()
         if not seqs:
             return []
-        t = self._table
-        held = [
-            t.c.seq.in_(sorted(set(seqs))),
-            t.c.status == OutboxStatus.PENDING.value,
-            t.c.lease_owner == owner,
-        ]
-        done = OUTBOX_MESSAGE.fire(OutboxStatus.PENDING, OutboxTrigger.COMPLETE)
-        values = {"status": done.value, "lease_owner": None, "lease_expires_at": None,
-                  "finished_at": ensure_utc(now)}
+        values = {"seqs": sorted(set(seqs)), "owner_": owner, "finished_": ensure_utc(now)}
         if self._uow.connection.dialect.update_returning:
-            statement = sa.update(t).where(*held).values(values).returning(t.c.seq)
-            return sorted(self._uow.execute(statement).scalars())
-        found = sorted(self._uow.execute(
-            sa.select(t.c.seq).where(*held).with_for_update()).scalars())
+            completing = _complete_held(self._table, returning=True)
+            return sorted(self._uow.execute(completing, values).scalars())
+        found = sorted(self._uow.execute(_lock_held(self._table), values).scalars())
         if found:
-            self._uow.execute(sa.update(t).where(t.c.seq.in_(found)).values(values))
+            values["seqs"] = found
+            self._uow.execute(_complete_held(self._table, returning=False), values)
         return found
 
     def retry(self, seq: int, *, owner: str, available_at: datetime, error: str) -> bool:
@@ -217,3 +200,69 @@ class SqlOutbox:
             return OutboxMessage(**values)
         except (TypeError, ValueError):
             return self._uow.structure(row, OutboxMessage)  # raises a clear StorageError
+
+
+# --- hot statements, built once (with bound parameters) and reused ------------------------
+
+
+def _due_conditions(t: sa.Table, by_kind: bool) -> list[sa.ColumnElement[bool]]:
+    now = sa.bindparam("now", type_=t.c.available_at.type)
+    conditions = [
+        t.c.status == OutboxStatus.PENDING.value,
+        t.c.available_at <= now,
+        sa.or_(t.c.lease_expires_at.is_(None), t.c.lease_expires_at <= now),
+    ]
+    if by_kind:
+        conditions.append(t.c.kind.in_(sa.bindparam("kinds", expanding=True)))
+    return conditions
+
+
+def _leased(t: sa.Table) -> dict[str, Any]:
+    return {"lease_owner": sa.bindparam("owner_"), "lease_expires_at": sa.bindparam("expires_"),
+            "attempts": t.c.attempts + 1}
+
+
+@cache
+def _select_due(t: sa.Table, columns: tuple[sa.Column[Any], ...], by_kind: bool,
+                locks: bool) -> sa.Select[Any]:
+    """Due pending rows in seq order; where rows can be locked, those another claimer
+    holds are passed over, never waited for or shared."""
+    statement = (sa.select(*columns).where(*_due_conditions(t, by_kind)).order_by(t.c.seq)
+                 .limit(sa.bindparam("limit", type_=sa.Integer())))
+    return statement.with_for_update(skip_locked=True) if locks else statement
+
+
+@cache
+def _lease_due(t: sa.Table, columns: tuple[sa.Column[Any], ...], by_kind: bool,
+               locks: bool) -> ReturningUpdate[Any]:
+    due = _select_due(t, (t.c.seq,), by_kind, locks)
+    return sa.update(t).where(t.c.seq.in_(due)).values(_leased(t)).returning(*columns)
+
+
+@cache
+def _lease_seqs(t: sa.Table) -> sa.Update:
+    return sa.update(t).where(t.c.seq.in_(sa.bindparam("seqs", expanding=True))).values(
+        _leased(t))
+
+
+def _held(t: sa.Table) -> list[sa.ColumnElement[bool]]:
+    return [
+        t.c.seq.in_(sa.bindparam("seqs", expanding=True)),
+        t.c.status == OutboxStatus.PENDING.value,
+        t.c.lease_owner == sa.bindparam("owner_"),
+    ]
+
+
+@cache
+def _lock_held(t: sa.Table) -> sa.Select[Any]:
+    return sa.select(t.c.seq).where(*_held(t)).with_for_update()
+
+
+@cache
+def _complete_held(t: sa.Table, *, returning: bool) -> sa.Update | ReturningUpdate[Any]:
+    done = OUTBOX_MESSAGE.fire(OutboxStatus.PENDING, OutboxTrigger.COMPLETE)
+    statement = sa.update(t).where(*_held(t)).values(
+        status=done.value, lease_owner=None, lease_expires_at=None,
+        finished_at=sa.bindparam("finished_"),
+    )
+    return statement.returning(t.c.seq) if returning else statement

@@ -177,9 +177,12 @@ class SqlUnitOfWork:
         return locks_rows(self.connection)
 
     def execute(
-        self, statement: Executable, parameters: Sequence[Mapping[str, Any]] | None = None
+        self,
+        statement: Executable,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     ) -> CursorResult[Any]:
-        """Run one statement, or one per parameter set (``executemany``)."""
+        """Run one statement (with bound values), or one per parameter set
+        (``executemany``)."""
         connection = self.connection
         self._changes.note_statement(statement)
         with translated_errors():
