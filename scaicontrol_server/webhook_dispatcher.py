@@ -306,7 +306,7 @@ class WebhookDispatcher:
             job = await self._queue.get()
             try:
                 result = await self._attempt(job)
-            except Exception:  # a bug must not kill the sender; the lease will expire
+            except Exception:  # a bug must not kill the sender
                 log.exception("sending delivery %s failed unexpectedly", job.delivery.id)
                 result = None
             if job.message_seq is not None:
@@ -365,7 +365,7 @@ class WebhookDispatcher:
         if now - self._dropped_logged_at >= 10:
             self._dropped_logged_at = now
             log.warning("skipping deliveries whose lease runs out too soon (%d so far); they "
-                        "are taken up again when it expires", self.stats.dropped + 1)
+                        "are sent again later", self.stats.dropped + 1)
 
     async def _settle_loop(self) -> None:
         assert self._results_ready is not None
