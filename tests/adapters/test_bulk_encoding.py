@@ -72,3 +72,9 @@ def test_naive_datetimes_are_refused(dialect: Dialect) -> None:
     naive = datetime(2026, 1, 1)
     with pytest.raises((ValidationError, sa.exc.StatementError)):
         encoder(dialect, webhook_deliveries, WebhookDelivery, NAMES)([delivery(naive, None)])
+
+
+def test_a_single_column_still_makes_rows() -> None:
+    rows = encoder(sqlite.dialect(), webhook_deliveries, WebhookDelivery, ("status",))(
+        [delivery(datetime(2026, 1, 1, tzinfo=UTC), None)])
+    assert rows == [["pending"]]

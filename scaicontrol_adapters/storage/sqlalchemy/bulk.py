@@ -102,7 +102,8 @@ def encoder(dialect: Dialect, table: sa.Table, record_type: type[Any],
 def _build_encoder(dialect: Dialect, table: sa.Table, record_type: type[Any],
                    names: tuple[str, ...], as_json: bool) -> Encoder:
     enums = _enum_fields(record_type)
-    get = operator.attrgetter(*names)
+    many = operator.attrgetter(*names)
+    get = many if len(names) > 1 else lambda record: (many(record),)
     converting = [
         (index, convert)
         for index, name in enumerate(names)
