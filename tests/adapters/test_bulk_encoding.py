@@ -78,3 +78,13 @@ def test_a_single_column_still_makes_rows() -> None:
     rows = encoder(sqlite.dialect(), webhook_deliveries, WebhookDelivery, ("status",))(
         [delivery(datetime(2026, 1, 1, tzinfo=UTC), None)])
     assert rows == [["pending"]]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
+def test_one_instant_in_two_timezones_is_stored_alike(dialect: Dialect) -> None:
+    utc = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    local = utc.astimezone(timezone(timedelta(hours=2)))
+    rows = encoder(dialect, webhook_deliveries, WebhookDelivery, NAMES)(
+        [delivery(utc, local), delivery(local, utc)])
+    expected = generic(dialect, "created_at", utc)
+    assert {rows[0][-1], rows[0][4], rows[1][-1], rows[1][4]} == {expected}

@@ -104,18 +104,34 @@ def _build_encoder(dialect: Dialect, table: sa.Table, record_type: type[Any],
     enums = _enum_fields(record_type)
     many = operator.attrgetter(*names)
     get = many if len(names) > 1 else lambda record: (many(record),)
-    converting = [
-        (index, convert)
-        for index, name in enumerate(names)
-        if (convert := _converter(dialect, table.c[name], name in enums, as_json)) is not None
-    ]
+    converting, moments = [], []
+    for index, name in enumerate(names):
+        convert = _converter(dialect, table.c[name], name in enums, as_json)
+        if convert is None:
+            continue
+        if isinstance(table.c[name].type, UtcDateTime):
+            moments.append((index, convert))
+        else:
+            converting.append((index, convert))
 
     def encode(records: Sequence[Any]) -> list[list[Any]]:
+        # a batch shares a few instants (its "now", the times of its events): each is
+        # converted once; equal instants compare equal whatever their timezone
+        done: dict[datetime, Any] = {}
         rows = []
         for record in records:
             row = list(get(record))
             for index, convert in converting:
                 row[index] = convert(row[index])
+            for index, convert in moments:
+                value = row[index]
+                if type(value) is datetime and value.tzinfo is not None:
+                    found = done.get(value)
+                    if found is None:
+                        found = done[value] = convert(value)
+                    row[index] = found
+                elif value is not None:
+                    row[index] = convert(value)  # refused, with the generic error
             rows.append(row)
         return rows
 
