@@ -198,8 +198,8 @@ def insert_records(connection: Connection, table: sa.Table, records: Sequence[An
     if postgres and skip_conflicts_on is not None:
         sql = _postgres_insert(dialect, table, names, skip_conflicts_on)
         return int(connection.exec_driver_sql(sql, (_objects(names, rows),)).rowcount)
-    batch = insert_batch(dialect, table, names, skip_conflicts_on)
-    return int(connection.exec_driver_sql(batch.sql, [tuple(row) for row in rows]).rowcount)
+    sql = insert_batch(dialect, table, names, skip_conflicts_on)
+    return int(connection.exec_driver_sql(sql, [tuple(row) for row in rows]).rowcount)
 
 
 def update_records(connection: Connection, table: sa.Table, records: Sequence[Any],
@@ -213,5 +213,5 @@ def update_records(connection: Connection, table: sa.Table, records: Sequence[An
     if postgres:
         sql = _postgres_update(dialect, table, names, keys)
         return int(connection.exec_driver_sql(sql, (_objects((*names, *keys), rows),)).rowcount)
-    batch = update_batch(dialect, table, names, keys)
-    return int(connection.exec_driver_sql(batch.sql, [tuple(row) for row in rows]).rowcount)
+    sql = update_batch(dialect, table, names, keys)
+    return int(connection.exec_driver_sql(sql, [tuple(row) for row in rows]).rowcount)

@@ -45,7 +45,6 @@ from .commits import ChangeTracker, CommitHooks
 from .dialects import insert_unless_exists, locks_rows, translate_error, translated_errors
 from .metering import SqlMetering
 from .outbox import SqlOutbox
-from .prepared import PreparedBatch
 from .repositories import SqlRepository
 from .tables import outbox as outbox_table
 from .tables import table_for
@@ -187,15 +186,6 @@ class SqlUnitOfWork:
         self._changes.note_statement(statement)
         with translated_errors():
             return connection.execute(statement, parameters)
-
-    def execute_prepared(
-        self, table: sa.Table, batch: PreparedBatch, rows: Sequence[Sequence[Any]]
-    ) -> int:
-        """Run a prepared statement writing ``table`` once per row; returns the row count."""
-        connection = self.connection
-        self._changes.note_table(table.name)
-        with translated_errors():
-            return int(connection.exec_driver_sql(batch.sql, batch.rows(rows)).rowcount)
 
     def note_write(self, table: sa.Table) -> None:
         """Record that ``table`` is written by a statement run on the connection directly."""
