@@ -189,13 +189,13 @@ def insert_records(connection: Connection, table: sa.Table, records: Sequence[An
     """Insert ``records`` (at version 1 when ``names`` has a version); returns how many
     rows were stored. ``skip_conflicts_on`` only on PostgreSQL and SQLite."""
     dialect = connection.dialect
-    postgres = dialect.name == "postgresql"
-    rows = encoder(dialect, table, type(records[0]), names, postgres)(records)
+    as_json = dialect.name == "postgresql" and skip_conflicts_on is not None
+    rows = encoder(dialect, table, type(records[0]), names, as_json)(records)
     if "version" in names:
         at = names.index("version")
         for row in rows:
             row[at] = 1
-    if postgres and skip_conflicts_on is not None:
+    if as_json:
         sql = _postgres_insert(dialect, table, names, skip_conflicts_on)
         return int(connection.exec_driver_sql(sql, (_objects(names, rows),)).rowcount)
     sql = insert_batch(dialect, table, names, skip_conflicts_on)
