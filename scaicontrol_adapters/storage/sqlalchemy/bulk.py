@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection, Dialect
 from .prepared import insert_batch, update_batch
 from .types import UtcDateTime
 
-__all__ = ["encoder", "insert_records", "update_records"]
+__all__ = ["encoder", "insert_records", "recordset", "update_records"]
 
 Converter = Callable[[Any], Any]
 Encoder = Callable[[Sequence[Any]], list[list[Any]]]
@@ -149,7 +149,8 @@ def _field(dialect: Dialect, column: sa.Column[Any]) -> str:
     return f"{dialect.identifier_preparer.quote(column.name)} {kind}"
 
 
-def _recordset(dialect: Dialect, table: sa.Table, names: Sequence[str]) -> str:
+def recordset(dialect: Dialect, table: sa.Table, names: Sequence[str]) -> str:
+    """``json_to_recordset(%s::json) AS r(...)`` with one field per column of ``names``."""
     fields = ", ".join(_field(dialect, table.c[name]) for name in names)
     return f"json_to_recordset(%s::json) AS r({fields})"
 
@@ -160,7 +161,7 @@ def _postgres_insert(dialect: Dialect, table: sa.Table, names: tuple[str, ...],
     quote = dialect.identifier_preparer
     columns = ", ".join(quote.quote(name) for name in names)
     return (f"INSERT INTO {quote.format_table(table)} ({columns}) "
-            f"SELECT {columns} FROM {_recordset(dialect, table, names)} "
+            f"SELECT {columns} FROM {recordset(dialect, table, names)} "
             f"ON CONFLICT ({quote.quote(key)}) DO NOTHING")
 
 
@@ -177,7 +178,7 @@ def _postgres_update(dialect: Dialect, table: sa.Table, names: tuple[str, ...],
     )
     # the keys carry the expected values: r.version is the version the record was read at
     return (f"UPDATE {target} SET {', '.join(assignments)} "
-            f"FROM {_recordset(dialect, table, (*names, *keys))} WHERE {conditions}")
+            f"FROM {recordset(dialect, table, (*names, *keys))} WHERE {conditions}")
 
 
 def _objects(names: Sequence[str], rows: list[list[Any]]) -> str:

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from scaicontrol_core.errors import ConcurrencyConflict
 
+from .bulk import recordset
 from .dialects import translated_errors
 
 __all__ = ["insert_new"]
@@ -84,22 +85,17 @@ def _matches(found: Sequence[Sequence[Any]], keys: Sequence[tuple[Any, ...]]) ->
 def _postgres_statement(dialect: Dialect, table: sa.Table, names: tuple[str, ...],
                         key: int) -> tuple[str, tuple[Processor, ...]]:
     quote = dialect.identifier_preparer
-    fields, processors = [], []
+    processors: list[Processor] = []
     for name in names:
-        column = table.c[name]
-        if isinstance(column.type, sa.String):
-            kind, processor = "text", None  # the column's own length check still applies
-        elif isinstance(column.type, sa.JSON):
-            kind, processor = "json", None  # embedded as is
-        else:
-            kind = column.type.compile(dialect=dialect)
-            processor = _as_text(column.type._cached_bind_processor(dialect))
-        fields.append(f"{quote.quote(name)} {kind}")
-        processors.append(processor)
+        column_type = table.c[name].type
+        # strings (their column's length check still applies) and JSON go in as they are
+        plain = isinstance(column_type, sa.String | sa.JSON)
+        processors.append(None if plain else
+                          _as_text(column_type._cached_bind_processor(dialect)))
     columns = ", ".join(quote.quote(name) for name in names)
     keys = ", ".join(quote.quote(name) for name in names[:key])
     sql = (f"INSERT INTO {quote.format_table(table)} ({columns}) "
-           f"SELECT {columns} FROM json_to_recordset(%s::json) AS r({', '.join(fields)}) "
+           f"SELECT {columns} FROM {recordset(dialect, table, names)} "
            f"ON CONFLICT ({keys}) DO NOTHING RETURNING {keys}")
     return sql, tuple(processors)
 
