@@ -264,6 +264,7 @@ async def run_database(
             started = await asyncio.to_thread(workers.wait_running)
         else:
             runner = WorkerRunner(webhook_jobs(storage, settings, clock), clock, storage=storage)
+            await runner.open()
             started = time.perf_counter()
             runner.start()
         await receiver.wait_for(args.events)

@@ -183,6 +183,7 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):
                     loop.add_signal_handler(sig, stop.set)
+            await runner.open()
             runner.start()
             print(f"scaicontrol worker running {len(jobs)} job(s)", flush=True)
             await stop.wait()

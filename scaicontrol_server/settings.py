@@ -121,14 +121,19 @@ class Settings:
         "SCAICONTROL_WEBHOOK_CONCURRENCY", 64,
         "Most webhook POSTs in flight at once in one worker process.",
     )
+    webhook_sender_process: bool = _env(
+        "SCAICONTROL_WEBHOOK_SENDER_PROCESS", True,
+        "Make a worker's webhook POSTs in a child process of its own, so that sending and "
+        "the database work around it run on two cores; false sends from the worker itself.",
+    )
     webhook_batch_size: int = _env(
         "SCAICONTROL_WEBHOOK_BATCH_SIZE", 200, "Due deliveries claimed per batch."
     )
     webhook_fanout_batch_size: int = _env(
-        "SCAICONTROL_WEBHOOK_FANOUT_BATCH_SIZE", 100, "Events fanned out per batch."
+        "SCAICONTROL_WEBHOOK_FANOUT_BATCH_SIZE", 200, "Events fanned out per batch."
     )
     webhook_lease_seconds: float = _env(
-        "SCAICONTROL_WEBHOOK_LEASE_SECONDS", 60.0,
+        "SCAICONTROL_WEBHOOK_LEASE_SECONDS", 120.0,
         "How long a worker holds claimed events and deliveries; after a crash another "
         "worker takes them over once this has passed. At least 20.",
     )

@@ -5,21 +5,24 @@
 
 Fan-out leases events to this process and hands their first attempts straight to the
 senders; the claim job does the same with stored deliveries that are due (retries,
-redeliveries, replays, test events). Senders POST concurrently (``concurrency`` at most);
-results are settled in batches, as many as have arrived while the previous batch was being
-written. The first attempts of one event are settled together, once all have finished,
+redeliveries, replays, test events). Senders POST concurrently (``concurrency`` at most),
+by default from a child process (:class:`~.webhook_sender_process.ProcessSender`, so that
+HTTP and the database work use two cores; ``sender.slots`` sender tasks keep it supplied).
+Results are settled in batches, as many as have arrived while the previous batch was
+being written. The first attempts of one event are settled together, once all have finished,
 because settling them completes the event.
 Jobs take no more work than the senders can surely start within a lease: at most
 ``capacity`` deliveries are accepted and not yet settled (see there). Larger batches make
 the bookkeeping cheaper per delivery; the bound keeps queued deliveries from outwaiting
 their lease even when every subscriber is slow.
 
-A sender starts a POST only while the lease (of the event, or of the stored delivery) has at
-least the request timeout plus a margin left, so no other worker can take it over while it
-is on the wire: a duplicate can only come from a lease that expired between the POST and
-its settlement (for example, a process killed in between). A first attempt that could not
-be started is stored as a pending delivery, due at once, with the rest of its event, and
-is claimed like a retry. No network call ever happens inside a database transaction.
+A POST starts only while the lease (of the event, or of the stored delivery) has at least
+the request timeout plus a margin left (checked again when the child process gets a free
+connection for it), so no other worker can take it over while it is on the wire: a
+duplicate can only come from a lease that expired between the POST and its settlement
+(for example, a process killed in between). A first attempt that could not be started is
+stored as a pending delivery, due at once, with the rest of its event, and is claimed like
+a retry. No network call ever happens inside a database transaction.
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ from scaicontrol_core.webhooks.dispatch import (
 )
 
 from .settings import Settings
-from .webhook_sender import WebhookSender
+from .webhook_sender import Sender, WebhookSender
+from .webhook_sender_process import ProcessSender
 
 __all__ = [
     "DispatcherConfig",
@@ -84,16 +88,17 @@ class DispatcherConfig:
     policy: UrlPolicy
     concurrency: int = 64
     batch_size: int = 200
-    fanout_batch_size: int = 100
-    lease: timedelta = timedelta(seconds=60)
+    fanout_batch_size: int = 200
+    lease: timedelta = timedelta(seconds=120)
     tick: float = 30.0
     timeout: timedelta = REQUEST_TIMEOUT
+    sender_process: bool = False
 
     @property
     def capacity(self) -> int:
         """Most accepted deliveries not yet settled before the jobs stop taking more: as
         many as the senders can surely start within a lease even if every request takes
-        its whole timeout (at least the concurrency; four times it with the defaults)."""
+        its whole timeout (at least the concurrency; ten times it with the defaults)."""
         rounds = (self.lease - self.timeout - LEASE_MARGIN) // self.timeout
         return self.concurrency * max(1, rounds)
 
@@ -130,6 +135,7 @@ class DispatcherConfig:
             fanout_batch_size=settings.webhook_fanout_batch_size,
             lease=lease,
             tick=settings.webhook_tick_seconds,
+            sender_process=settings.webhook_sender_process,
         )
 
 
@@ -166,7 +172,7 @@ class WebhookDispatcher:
         *,
         clock: Clock,
         owner: str | None = None,
-        sender: WebhookSender | None = None,
+        sender: Sender | None = None,
     ) -> None:
         self.storage = storage
         self.config = config
@@ -212,6 +218,12 @@ class WebhookDispatcher:
         self.stats.orphaned += claimed.orphaned
         self._accept(claimed.jobs)
         return len(claimed.jobs) + claimed.orphaned
+
+    async def open(self) -> None:
+        """Start the senders (and the sender process, if any) before the first batch."""
+        self._start()
+        assert self._sender is not None
+        await self._sender.open()
 
     async def idle(self) -> None:
         """Wait until every accepted delivery is sent and settled (or dropped)."""
@@ -268,13 +280,12 @@ class WebhookDispatcher:
         self._room = asyncio.Event()
         self._room.set()
         if self._sender is None:
-            self._sender = WebhookSender(
-                self.config.policy, timeout=self.config.timeout,
-                concurrency=self.config.concurrency,
-            )
+            kind = ProcessSender if self.config.sender_process else WebhookSender
+            self._sender = kind(self.config.policy, timeout=self.config.timeout,
+                                concurrency=self.config.concurrency)
         self._tasks = [
             asyncio.create_task(self._send_loop(), name=f"webhook-sender-{n}")
-            for n in range(self.config.concurrency)
+            for n in range(self._sender.slots)
         ]
         self._tasks.append(asyncio.create_task(self._settle_loop(), name="webhook-settler"))
 
@@ -337,9 +348,11 @@ class WebhookDispatcher:
         delivery, subscription = job.delivery, job.subscription
         now = self.clock.now()
         assert self._sender is not None
-        if delivery.lease_expires_at is None or (
-            delivery.lease_expires_at - now < self._sender.timeout + LEASE_MARGIN
-        ):
+        if delivery.lease_expires_at is None:
+            self._warn_dropped()
+            return None
+        spare = (delivery.lease_expires_at - now - self._sender.timeout - LEASE_MARGIN)
+        if spare < timedelta(0):
             self._warn_dropped()
             return None
         try:
@@ -352,7 +365,11 @@ class WebhookDispatcher:
             return AttemptResult(delivery=delivery, attempted_at=now, duration_ms=0,
                                  error=f"cannot build the request: {exc}", permanent=True,
                                  message_seq=job.message_seq)
-        sent = await self._sender.send(subscription.target_url, body, headers)
+        sent = await self._sender.send(subscription.target_url, body, headers,
+                                       start_by=time.monotonic() + spare.total_seconds())
+        if not sent.sent:  # waited too long for a free connection
+            self._warn_dropped()
+            return None
         return AttemptResult(
             delivery=delivery, attempted_at=now, duration_ms=sent.duration_ms,
             status_code=sent.status_code, error=sent.error, permanent=sent.permanent,

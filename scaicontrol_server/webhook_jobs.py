@@ -39,7 +39,7 @@ def webhook_jobs(
     dispatcher = dispatcher or WebhookDispatcher(storage, config, clock=clock)
     return [
         Job(name=FANOUT_JOB, interval=config.tick, run=dispatcher.fan_out,
-            wake_on=_events_committed, close=dispatcher.close),
+            wake_on=_events_committed, close=dispatcher.close, open=dispatcher.open),
         Job(name=DELIVERY_JOB, interval=config.tick, run=dispatcher.claim,
             wake_on=_deliveries_written),
     ]

@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import aiohttp
 import attrs
@@ -24,7 +24,9 @@ from aiohttp.resolver import DefaultResolver
 
 from scaicontrol_core.webhooks import REQUEST_TIMEOUT, UrlPolicy, UrlProblem, check_target_url
 
-__all__ = ["PolicyResolver", "SendResult", "UnsafeTarget", "WebhookSender"]
+__all__ = [
+    "NOT_SENT", "PolicyResolver", "SendResult", "Sender", "UnsafeTarget", "WebhookSender",
+]
 
 #: Problems of the URL itself: no retry can fix them, so the delivery is dead at once.
 PERMANENT_PROBLEMS: Final = frozenset(
@@ -48,12 +50,34 @@ class UnsafeTarget(Exception):
 @attrs.frozen(kw_only=True)
 class SendResult:
     """How one POST went: the status (None without a response), an error text for
-    anything but a 2xx or 409, the duration, and whether no retry could ever help."""
+    anything but a 2xx or 409, the duration, and whether no retry could ever help.
+    ``sent`` is False for a request that was not started by its ``start_by`` time."""
 
     status_code: int | None
     error: str | None
     duration_ms: int
     permanent: bool = False
+    sent: bool = True
+
+
+class Sender(Protocol):
+    """What the dispatcher needs of a sender. ``slots`` is how many ``send`` calls it
+    should keep outstanding to use the sender fully."""
+
+    timeout: timedelta
+    slots: int
+
+    async def open(self) -> None: ...
+
+    async def send(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, start_by: float | None = None
+    ) -> SendResult: ...
+
+    async def close(self) -> None: ...
+
+
+#: The result of a request that was not started in time.
+NOT_SENT: Final = SendResult(status_code=None, error=None, duration_ms=0, sent=False)
 
 
 class PolicyResolver(AbstractResolver):
@@ -100,6 +124,7 @@ class WebhookSender:
         self.policy = policy
         self.timeout = timeout
         self._concurrency = concurrency
+        self.slots = concurrency
         self._resolver = resolver
         self._session: aiohttp.ClientSession | None = None
         self._verdicts: dict[str, UnsafeTarget | None] = {}
@@ -131,8 +156,13 @@ class WebhookSender:
         self._verdicts[url] = refusal
         return refusal
 
-    async def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> SendResult:
-        """POST ``body`` once; never raises for anything the subscriber or network does."""
+    async def send(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, start_by: float | None = None
+    ) -> SendResult:
+        """POST ``body`` once, unless it is past ``start_by`` (``time.monotonic()``) already;
+        never raises for anything the subscriber or network does."""
+        if start_by is not None and time.monotonic() > start_by:
+            return NOT_SENT
         started = time.perf_counter()
         refusal = self._precheck(url)
         if refusal is not None:
@@ -160,6 +190,9 @@ class WebhookSender:
             error = f"network error: {exc}"
         duration_ms = int((time.perf_counter() - started) * 1000)
         return SendResult(status_code=status, error=error, duration_ms=duration_ms)
+
+    async def open(self) -> None:
+        """Nothing to prepare: the session opens with the first request."""
 
     async def close(self) -> None:
         if self._session is not None:

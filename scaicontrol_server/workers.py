@@ -36,13 +36,15 @@ log = logging.getLogger("scaicontrol.workers")
 class Job:
     """``run(now)`` (sync, or a coroutine function) does one batch and returns how many items
     it handled. ``wake_on(info)`` runs in the committing thread and says whether a commit
-    brings work for the job; ``close()`` is awaited once when the runner stops."""
+    brings work for the job; ``open()`` is awaited once by :meth:`WorkerRunner.open` (to get
+    ready before the first batch), ``close()`` once when the runner stops."""
 
     name: str
     interval: float
     run: Callable[[datetime], int] | Callable[[datetime], Awaitable[int]]
     wake_on: Callable[[CommitInfo], bool] | None = None
     close: Callable[[], Awaitable[None]] | None = None
+    open: Callable[[], Awaitable[None]] | None = None
 
     async def run_once(self, now: datetime) -> int:
         if inspect.iscoroutinefunction(self.run):
@@ -74,6 +76,12 @@ class WorkerRunner:
         self._tasks: list[asyncio.Task[None]] = []
         self._storage = storage
         self._loop_ref: asyncio.AbstractEventLoop | None = None
+
+    async def open(self) -> None:
+        """Get every job ready (optional: a job not opened gets ready on its first batch)."""
+        for job in self.jobs.values():
+            if job.open is not None:
+                await job.open()
 
     def start(self) -> None:
         """Start one task per job on the running loop (and listen to the storage's commits)."""

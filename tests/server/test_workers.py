@@ -46,6 +46,32 @@ def test_a_job_with_work_runs_again_at_once() -> None:
     assert batches == [] and seen[0] == NOW
 
 
+def test_open_readies_jobs_before_their_first_batch() -> None:
+    """``WorkerRunner.open`` awaits each job's ``open`` hook, before any batch runs."""
+    events: list[str] = []
+
+    async def ready() -> None:
+        await asyncio.sleep(0.01)
+        events.append("open")
+
+    def run(now: datetime) -> int:
+        events.append("run")
+        return 0
+
+    async def scenario() -> None:
+        runner = WorkerRunner([Job(name="readied", interval=3600, run=run, open=ready),
+                               Job(name="plain", interval=3600, run=lambda now: 0)],
+                              ManualClock(NOW))
+        await runner.open()
+        assert events == ["open"]
+        runner.start()
+        await _until(lambda: "run" in events)
+        await runner.stop()
+
+    asyncio.run(scenario())
+    assert events == ["open", "run"]
+
+
 def test_wake_runs_an_idle_job_immediately() -> None:
     """wake() cuts an idle job's sleep short."""
     calls: list[int] = []

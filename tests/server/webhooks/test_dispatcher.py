@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from scaicontrol_core.clock import ManualClock
@@ -86,14 +87,15 @@ def run_workers(storage: Storage, settings: Settings, clock: Any,
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("sender_process", [True, False], ids=["child-process", "in-process"])
 def test_a_committed_event_is_delivered_without_waiting_for_the_tick(
-    backend: Backend, receiver: Receiver
+    backend: Backend, receiver: Receiver, sender_process: bool
 ) -> None:
     """With the tick an hour away, committing events wakes the dispatcher, which delivers
     each one once, signed, valid against the topic's published schema, and records it as
-    dispatched."""
+    dispatched: with POSTs from a child process (the default) and from the worker itself."""
     make_settings, plugins = backend
-    settings = make_settings()
+    settings = make_settings(webhook_sender_process=sender_process)
     storage = open_storage(settings, plugins)
     clock = SystemClock()
     try:
