@@ -78,22 +78,26 @@ def _activated(data: Mapping[str, Any]) -> Text:
     return "Subscription activated", message, _subscription_link(data)
 
 
+_CHANGE_MESSAGES: Final[Mapping[str, Callable[[Mapping[str, Any], str], str]]] = {
+    "plan_change": lambda d, plan: f"Your plan changed from {d.get('previous_plan_key')} to "
+                                   f"{plan}.",
+    "quantity_change": lambda d, plan: f"The quantity of {plan} changed from "
+                                       f"{d.get('previous_quantity')} to {d.get('quantity')}.",
+    "renewal": lambda d, plan: f"{plan} renewed; the current period ends on "
+                               f"{_day(d.get('current_period_end'))}.",
+    "scheduled_cancellation": lambda d, plan: f"{plan} will be cancelled on "
+                                              f"{_day(d.get('pending_cancellation_at'))}.",
+    "scheduled_cancellation_undone": lambda d, plan: f"The scheduled cancellation of {plan} "
+                                                     "was withdrawn.",
+    "status_change": lambda d, plan: f"{plan} changed from {d.get('previous_state')} to "
+                                     f"{d.get('state')}.",
+}
+
+
 def _changed(data: Mapping[str, Any]) -> Text:
-    kind = data.get("change_kind")
     plan = _plan(data)
-    messages = {
-        "plan_change": f"Your plan changed from {data.get('previous_plan_key')} to {plan}.",
-        "quantity_change": f"The quantity of {plan} changed from "
-                           f"{data.get('previous_quantity')} to {data.get('quantity')}.",
-        "renewal": f"{plan} renewed; the current period ends on "
-                   f"{_day(data.get('current_period_end'))}.",
-        "scheduled_cancellation": f"{plan} will be cancelled on "
-                                  f"{_day(data.get('pending_cancellation_at'))}.",
-        "scheduled_cancellation_undone": f"The scheduled cancellation of {plan} was withdrawn.",
-        "status_change": f"{plan} changed from {data.get('previous_state')} to "
-                         f"{data.get('state')}.",
-    }
-    message = messages.get(str(kind), f"{plan} changed.")
+    render = _CHANGE_MESSAGES.get(str(data.get("change_kind")))
+    message = f"{plan} changed." if render is None else render(data, plan)
     return "Subscription changed", message, _subscription_link(data)
 
 

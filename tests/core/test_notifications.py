@@ -61,6 +61,34 @@ def test_payment_failure_text_shows_money_in_major_units() -> None:
     assert made is not None and "19.00 EUR" in made.message
 
 
+CHANGE_DATA = {
+    "plan_key": "scaikey.pro", "previous_plan_key": "scaikey.basic", "quantity": 5,
+    "previous_quantity": 3, "current_period_end": "2026-06-01T00:00:00Z",
+    "pending_cancellation_at": "2026-07-01T00:00:00Z", "state": "past_due",
+    "previous_state": "active", "subscription_id": "sub_1",
+}
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("plan_change", "Your plan changed from scaikey.basic to scaikey.pro."),
+    ("quantity_change", "The quantity of scaikey.pro changed from 3 to 5."),
+    ("renewal", "scaikey.pro renewed; the current period ends on 2026-06-01."),
+    ("scheduled_cancellation", "scaikey.pro will be cancelled on 2026-07-01."),
+    ("scheduled_cancellation_undone", "The scheduled cancellation of scaikey.pro was withdrawn."),
+    ("status_change", "scaikey.pro changed from active to past_due."),
+    ("something_new", "scaikey.pro changed."),
+])
+def test_a_subscription_change_is_told_by_its_kind(kind: str, message: str) -> None:
+    """Each change kind has its own sentence, built from the event's data; an unknown kind
+    still says what changed."""
+    envelope = {"event_type": Topic.SUBSCRIPTION_CHANGED.value, "idempotency_key": "k:1",
+                "data": {**CHANGE_DATA, "change_kind": kind}}
+    made = notification_for_event(envelope, "tnt_a", created_at=T0)
+    assert made is not None
+    assert (made.title, made.message, made.link) == ("Subscription changed", message,
+                                                     "/subscriptions/sub_1")
+
+
 @pytest.fixture
 def storage() -> Iterator[MemoryStorage]:
     """A memory storage with notifications for two tenants and two users."""
