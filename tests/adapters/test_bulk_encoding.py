@@ -82,6 +82,8 @@ def test_a_single_column_still_makes_rows() -> None:
 
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
 def test_one_instant_in_two_timezones_is_stored_alike(dialect: Dialect) -> None:
+    """The per-batch memo of converted instants gives equal instants the same stored
+    value, whichever timezone each record used."""
     utc = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     local = utc.astimezone(timezone(timedelta(hours=2)))
     rows = encoder(dialect, webhook_deliveries, WebhookDelivery, NAMES)(
