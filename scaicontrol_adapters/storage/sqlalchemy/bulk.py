@@ -5,7 +5,7 @@ converter only where a column needs one (enums, booleans, JSON, datetimes), with
 path for UTC datetimes that stores exactly what :class:`~.types.UtcDateTime` stores.
 
 * PostgreSQL: one statement per batch whatever its size. The rows travel as one JSON array
-  of objects (encoded by the C JSON encoder) and are unpacked by ``json_to_recordset``
+  of objects (encoded by orjson) and are unpacked by ``json_to_recordset``
   in one pass, so the driver adapts a single parameter instead of every value of every
   row. Strings are read as ``text`` (assigning to a ``VARCHAR(n)`` column still refuses
   values that are too long), datetimes as ISO text in UTC, JSON columns as they are.
@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
@@ -182,7 +183,11 @@ def _postgres_update(dialect: Dialect, table: sa.Table, names: tuple[str, ...],
 
 
 def _objects(names: Sequence[str], rows: list[list[Any]]) -> str:
-    return json.dumps([dict(zip(names, row, strict=True)) for row in rows])
+    objects = [dict(zip(names, row, strict=True)) for row in rows]
+    try:
+        return orjson.dumps(objects).decode()
+    except TypeError:  # what orjson refuses (an integer beyond 64 bits, say) json takes
+        return json.dumps(objects)
 
 
 def insert_records(connection: Connection, table: sa.Table, records: Sequence[Any],

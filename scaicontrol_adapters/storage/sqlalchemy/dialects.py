@@ -18,6 +18,7 @@ from .types import MYSQL_DIALECTS
 __all__ = [
     "insert_unless_exists",
     "locks_rows",
+    "scan_queue_in_index_order",
     "translate_error",
     "translated_errors",
 ]
@@ -35,6 +36,18 @@ def locks_rows(connection: Connection) -> bool:
     SQLite has no row locks; its write lock is taken when the transaction begins.
     """
     return connection.dialect.name != "sqlite"
+
+
+def scan_queue_in_index_order(connection: Connection) -> None:
+    """Keep PostgreSQL from bitmap scans for the rest of the transaction.
+
+    A claim must walk its queue index in order and stop after ``limit`` rows. With stale
+    statistics (a burst of new rows that autovacuum has not analysed yet) the planner
+    guesses a handful of rows and picks a bitmap scan instead, which reads every pending
+    row and sorts them, so each claim costs as much as the whole backlog.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
 
 
 def insert_unless_exists(

@@ -16,6 +16,7 @@ from scaicontrol_core.clock import ensure_utc
 from scaicontrol_core.machines.outbox import OUTBOX_MESSAGE, OutboxStatus, OutboxTrigger
 from scaicontrol_core.records import NewOutboxMessage, OutboxMessage
 
+from .dialects import scan_queue_in_index_order
 from .repositories import column_values
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class SqlOutbox:
         if kinds is not None:
             values["kinds"] = list(kinds)
         by_kind, locks = kinds is not None, self._uow.locks_rows
+        scan_queue_in_index_order(self._uow.connection)
         if self._uow.connection.dialect.update_returning:
             # one statement: lease the due rows and return them
             leasing = _lease_due(self._table, self._columns, by_kind, locks)

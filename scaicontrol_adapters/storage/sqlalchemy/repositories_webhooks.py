@@ -32,7 +32,7 @@ from scaicontrol_core.webhooks.model import (
 from scaicontrol_core.webhooks.retry import DeliveryOutcome
 
 from .bulk import insert_records, update_records
-from .dialects import translated_errors
+from .dialects import scan_queue_in_index_order, translated_errors
 from .prepared import SKIPS_CONFLICTS
 from .repositories import SqlRepository
 from .tables_webhooks import notification_reads
@@ -139,6 +139,7 @@ class SqlDeliveries(SqlBatchRepository[WebhookDelivery]):
         if self._uow.locks_rows:
             # rows another claimer holds are passed over, never waited for or shared
             statement = statement.with_for_update(skip_locked=True)
+        scan_queue_in_index_order(self._uow.connection)
         rows = self._uow.execute(statement).mappings().all()
         if not rows:
             return []

@@ -26,6 +26,7 @@ from .types import UtcDateTime
 __all__ = [
     "ID_LENGTH",
     "NAMING_CONVENTION",
+    "OUTBOX_FILLFACTOR",
     "TABLE_OPTIONS",
     "metadata",
     "outbox",
@@ -33,6 +34,9 @@ __all__ = [
     "table_for",
     "tenants",
 ]
+
+#: Percent of each outbox page PostgreSQL fills on insert (see migration 0007).
+OUTBOX_FILLFACTOR = 50
 
 partners = sa.Table(
     "partners",
@@ -75,7 +79,7 @@ outbox = sa.Table(
     sa.Column("topic", sa.String(255), nullable=False),
     sa.Column("key", sa.String(255), nullable=False, unique=True),
     sa.Column("payload", sa.JSON(), nullable=False),
-    sa.Column("tenant_id", sa.String(ID_LENGTH), nullable=True, index=True),
+    sa.Column("tenant_id", sa.String(ID_LENGTH), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("available_at", UtcDateTime(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
@@ -87,6 +91,8 @@ outbox = sa.Table(
     # claiming reads pending rows in seq order and skips the few not due yet
     sa.Index(None, "status", "seq"),
     sqlite_autoincrement=True,
+    # PostgreSQL: room on each page for the leased version of its rows (see migration 0007)
+    postgresql_with={"fillfactor": OUTBOX_FILLFACTOR},
     **TABLE_OPTIONS,
 )
 
