@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from scaicontrol_core.clock import ensure_utc
@@ -31,7 +30,8 @@ class SqlOutbox:
     def __init__(self, uow: SqlUnitOfWork, table: sa.Table) -> None:
         self._uow = uow
         self._table = table
-        self._columns = tuple(table.c[field.name] for field in attrs.fields(OutboxMessage))
+        self._names = tuple(field.name for field in attrs.fields(OutboxMessage))
+        self._columns = tuple(table.c[name] for name in self._names)
 
     def append(self, message: NewOutboxMessage) -> bool:
         self._uow.ensure_open()
@@ -79,20 +79,20 @@ class SqlOutbox:
         if self._uow.connection.dialect.update_returning:
             # one statement: lease the due rows and return them
             leasing = _lease_due(self._table, self._columns, by_kind, locks)
-            rows = self._uow.execute(leasing, values).mappings().all()
+            rows = self._uow.execute(leasing, values).all()
             return sorted((self._message(row) for row in rows), key=lambda m: m.seq)
         due = _select_due(self._table, self._columns, by_kind, locks)
-        rows = self._uow.execute(due, values).mappings().all()
+        rows = self._uow.execute(due, values).all()
         if not rows:
             return []
-        values["seqs"] = [row["seq"] for row in rows]
+        values["seqs"] = [row.seq for row in rows]
         self._uow.execute(_lease_seqs(self._table), values)
         return [
             attrs.evolve(
                 self._message(row),
                 lease_owner=owner,
                 lease_expires_at=expires,
-                attempts=row["attempts"] + 1,
+                attempts=row.attempts + 1,
             )
             for row in rows
         ]
@@ -161,7 +161,7 @@ class SqlOutbox:
     def get(self, seq: int) -> OutboxMessage | None:
         self._uow.ensure_open()
         statement = sa.select(*self._columns).where(self._table.c.seq == seq)
-        row = self._uow.execute(statement).mappings().first()
+        row = self._uow.execute(statement).first()
         return None if row is None else self._message(row)
 
     def find(
@@ -182,7 +182,7 @@ class SqlOutbox:
         if kinds is not None:
             conditions.append(t.c.kind.in_(list(kinds)))
         statement = sa.select(*self._columns).where(*conditions).order_by(t.c.seq).limit(limit)
-        return [self._message(row) for row in self._uow.execute(statement).mappings().all()]
+        return [self._message(row) for row in self._uow.execute(statement).all()]
 
     def purge(self, *, finished_before: datetime) -> int:
         self._uow.ensure_open()
@@ -194,14 +194,15 @@ class SqlOutbox:
         )
         return int(self._uow.execute(statement).rowcount)
 
-    def _message(self, row: RowMapping) -> OutboxMessage:
-        # built directly: claiming is on the webhook hot path and the converter is slow
+    def _message(self, row: Sequence[Any]) -> OutboxMessage:
+        # built directly from the values (selected in field order): claiming is on the
+        # webhook hot path, and the converter and row mappings are slow
+        values = dict(zip(self._names, row, strict=True))
         try:
-            values = dict(row)
             values["status"] = OutboxStatus(values["status"])
             return OutboxMessage(**values)
         except (TypeError, ValueError):
-            return self._uow.structure(row, OutboxMessage)  # raises a clear StorageError
+            return self._uow.structure(values, OutboxMessage)  # raises a clear StorageError
 
 
 # --- hot statements, built once (with bound parameters) and reused ------------------------
