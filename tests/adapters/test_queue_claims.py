@@ -2,7 +2,8 @@
 stale the statistics, and batch inserts take any JSON payload.
 
 A fresh database has no statistics: the planner guesses a few pending rows and, left to
-itself, answers a claim with a bitmap scan of every pending row and a sort. These tests
+itself, answers an outbox claim with a bitmap scan of every pending row and a sort (the
+delivery claim's plan was ordered even so; its test guards that it stays so). These tests
 fill a new database with a backlog (never analysed) and count, within the claiming
 transaction, how many rows the claim read. The outbox's storage parameters are checked
 here too.
