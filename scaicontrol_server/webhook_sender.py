@@ -1,28 +1,27 @@
-"""POSTing webhook bodies: one shared aiohttp session, safe targets, bounded everything.
+"""POSTing webhook bodies: kept-alive connections, safe targets, bounded everything.
 
 Safety of targets is enforced where the connection is made. A URL is first checked on its
 own (scheme, syntax, literal IP addresses); a host name is then resolved by
-:class:`PolicyResolver`, which checks every address it got before aiohttp may connect to
-any of them. aiohttp connects only to the addresses its resolver returned, so a second DNS
-answer cannot slip an internal address past the check. Redirects are never followed,
-proxies from the environment are ignored, cookies are never kept, each attempt has one
-total timeout, and at most a few KiB of a response body are read.
+:class:`PolicyResolver`, which checks every address it got before any of them may be
+connected to. The client (:class:`~.webhook_http.HttpClient`) connects only to the
+addresses its resolver returned, so a second DNS answer cannot slip an internal address
+past the check. Redirects are never followed, no proxy is used, no cookie is kept, each
+attempt has one total timeout, and at most a few KiB of a response body are read.
 """
 
 from __future__ import annotations
 
-import socket
+import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Final, Protocol
 
-import aiohttp
 import attrs
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
 
 from scaicontrol_core.webhooks import REQUEST_TIMEOUT, UrlPolicy, UrlProblem, check_target_url
+
+from .webhook_http import HttpClient, Resolver, SystemResolver
 
 __all__ = [
     "NOT_SENT", "PolicyResolver", "SendResult", "Sender", "UnsafeTarget", "WebhookSender",
@@ -80,29 +79,20 @@ class Sender(Protocol):
 NOT_SENT: Final = SendResult(status_code=None, error=None, duration_ms=0, sent=False)
 
 
-class PolicyResolver(AbstractResolver):
+class PolicyResolver:
     """Resolves host names and refuses the whole host if any address breaks the policy."""
 
-    def __init__(self, policy: UrlPolicy, inner: AbstractResolver | None = None) -> None:
+    def __init__(self, policy: UrlPolicy, inner: Resolver | None = None) -> None:
         self._policy = policy
-        self._inner = inner
+        self._inner = inner or SystemResolver()
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        if self._inner is None:
-            self._inner = DefaultResolver()
-        results = await self._inner.resolve(host, port, family)
-        where = f"{host}:{port}" if port else host
-        verdict = check_target_url(f"https://{where}/", self._policy,
-                                   [result["host"] for result in results])
+    async def resolve(self, host: str, port: int) -> Sequence[str]:
+        addresses = await self._inner.resolve(host, port)
+        shown = f"[{host}]" if ":" in host else host
+        verdict = check_target_url(f"https://{shown}:{port}/", self._policy, addresses)
         if not verdict:
             raise UnsafeTarget(verdict.problem, verdict.detail)
-        return results
-
-    async def close(self) -> None:
-        if self._inner is not None:
-            await self._inner.close()
+        return addresses
 
 
 def _quote(raw: bytes) -> str:
@@ -119,31 +109,16 @@ class WebhookSender:
         *,
         timeout: timedelta = REQUEST_TIMEOUT,
         concurrency: int = 64,
-        resolver: AbstractResolver | None = None,
+        resolver: Resolver | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.policy = policy
         self.timeout = timeout
-        self._concurrency = concurrency
         self.slots = concurrency
-        self._resolver = resolver
-        self._session: aiohttp.ClientSession | None = None
+        self._client = HttpClient(limit=concurrency, resolver=PolicyResolver(policy, resolver),
+                                  ssl_context=ssl_context, body_limit=BODY_LIMIT)
+        self._seconds = timeout.total_seconds()
         self._verdicts: dict[str, UnsafeTarget | None] = {}
-
-    def _open(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self._concurrency,
-                resolver=PolicyResolver(self.policy, self._resolver),
-                ttl_dns_cache=10,
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(total=self.timeout.total_seconds()),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=False,
-                auto_decompress=False,
-            )
-        return self._session
 
     def _precheck(self, url: str) -> UnsafeTarget | None:
         """The URL's own verdict (host names are checked again once resolved)."""
@@ -171,33 +146,26 @@ class WebhookSender:
         status: int | None = None
         error: str | None = None
         try:
-            async with self._open().post(
-                url, data=body, headers=dict(headers), allow_redirects=False
-            ) as response:
-                status = response.status
-                if not (200 <= status <= 299 or status == 409):
-                    snippet = _quote(await response.content.read(BODY_LIMIT))
-                    error = f"HTTP {status}" + (f": {snippet}" if snippet else "")
-                else:
-                    await response.content.read(BODY_LIMIT)
+            response = await self._client.post(url, body, headers, timeout=self._seconds)
         except UnsafeTarget as exc:
             error = str(exc)
         except TimeoutError:
-            error = f"timed out after {self.timeout.total_seconds():g} s"
-        except aiohttp.ClientError as exc:
-            error = f"network error: {type(exc).__name__}: {exc}"
+            error = f"timed out after {self._seconds:g} s"
         except OSError as exc:
             error = f"network error: {exc}"
+        else:
+            status = response.status
+            if not (200 <= status <= 299 or status == 409):
+                snippet = _quote(response.body)
+                error = f"HTTP {status}" + (f": {snippet}" if snippet else "")
         duration_ms = int((time.perf_counter() - started) * 1000)
         return SendResult(status_code=status, error=error, duration_ms=duration_ms)
 
     async def open(self) -> None:
-        """Nothing to prepare: the session opens with the first request."""
+        """Nothing to prepare: connections open with the first requests."""
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._client.close()
 
     async def __aenter__(self) -> WebhookSender:
         return self

@@ -1,7 +1,7 @@
 """POSTing webhook bodies from a child process, so that HTTP and bookkeeping use two cores.
 
-A worker spends about as much CPU on one POST (aiohttp's request machinery) as on the
-database work around it, and a Python process runs on one core at a time. The
+A worker spends a good share of its CPU on POSTs (writing and parsing on many connections)
+besides the database work around them, and a Python process runs on one core at a time. The
 :class:`ProcessSender` has the interface of :class:`~.webhook_sender.WebhookSender`, but
 the requests are made by a real ``WebhookSender`` in a child process
 (``python -m scaicontrol_server.webhook_sender_process``, started with the first request
@@ -185,7 +185,7 @@ async def _child_loop(
 
         async def admitted(start_by: float | None) -> SendResult | None:
             """Wait for a free slot (None once it is held); without ``start_by`` the wait
-            counts against the timeout, as waiting for a connection does in aiohttp."""
+            counts against the timeout, as waiting for a free slot does in the client."""
             if start_by is not None or not slots.locked():  # (a free slot is taken at once)
                 await slots.acquire()
                 return None

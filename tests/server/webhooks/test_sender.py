@@ -7,7 +7,6 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from scaicontrol_core.events import Topic, envelope_to_json
 from scaicontrol_core.ids import SequentialIds
@@ -20,6 +19,7 @@ from scaicontrol_core.webhooks import (
     verify_standard,
 )
 from scaicontrol_core.webhooks.samples import sample_event
+from scaicontrol_server.webhook_http import Resolver
 from scaicontrol_server.webhook_sender import SendResult, UnsafeTarget, WebhookSender
 
 from .conftest import Receiver
@@ -34,7 +34,7 @@ TRANSPORT_HEADERS = {"host", "content-length", "accept", "accept-encoding"}
 
 
 def send(url: str, *, policy: UrlPolicy = LOCAL, standard: bool = False,
-         timeout: float = 5.0, resolver: AbstractResolver | None = None,
+         timeout: float = 5.0, resolver: Resolver | None = None,
          body: bytes | None = None) -> tuple[SendResult, bytes, dict[str, str]]:
     envelope = sample_event(Topic.SUBSCRIPTION_CHANGED, now=datetime.now(UTC),
                             ids=SequentialIds())
@@ -132,21 +132,16 @@ def test_unsafe_targets_are_refused_before_connecting(
     assert result.permanent is permanent and receiver.hits == []
 
 
-class FakeResolver(AbstractResolver):
+class FakeResolver:
     """Answers every name with fixed addresses."""
 
     def __init__(self, *addresses: str) -> None:
         self.addresses = addresses
         self.asked: list[str] = []
 
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+    async def resolve(self, host: str, port: int) -> list[str]:
         self.asked.append(host)
-        return [ResolveResult(hostname=host, host=a, port=port, family=socket.AF_INET,
-                              proto=0, flags=socket.AI_NUMERICHOST) for a in self.addresses]
-
-    async def close(self) -> None:
-        pass
+        return list(self.addresses)
 
 
 def test_host_names_connect_only_to_checked_addresses(receiver: Receiver) -> None:
