@@ -227,6 +227,9 @@ class _Connection(asyncio.Protocol):
             self.abort()
 
     def on_message_complete(self) -> None:
+        if self._waiter is None:  # a second answer to one request: drop the connection
+            self.abort()
+            return
         if 100 <= self._status < 200 and self._status != 101:  # interim answer: wait on
             self._status = 0
             return

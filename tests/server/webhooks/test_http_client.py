@@ -411,3 +411,17 @@ def test_https_verifies_the_certificate_against_the_host_name(authority: Any) ->
         server.close()
         assert len(seen) == 1
     run(scenario)
+
+
+def test_a_second_answer_to_one_request_ends_the_connection() -> None:
+    """Extra bytes after an answer cannot be taken as the answer to the next request."""
+    doubled = OK + b"HTTP/1.1 500 Stale\r\nContent-Length: 0\r\n\r\n"
+
+    async def scenario() -> None:
+        async with RawServer(lambda n: doubled if n == 0 else OK) as server:
+            client = HttpClient()
+            assert (await post(client, server.url)).status == 204
+            assert (await post(client, server.url)).status == 204
+            await client.close()
+            assert server.connections == 2
+    run(scenario)
