@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.pool import StaticPool
 
 from scaicontrol_core.errors import ConfigurationError, MissingDependency
@@ -16,6 +17,7 @@ from scaicontrol_core.errors import ConfigurationError, MissingDependency
 from .types import MYSQL_DIALECTS
 
 __all__ = [
+    "PING_AFTER",
     "SQLITE_BEGIN_OPTION",
     "EngineOptions",
     "create_storage_engine",
@@ -26,6 +28,10 @@ __all__ = [
 #: ("IMMEDIATE" by default, "DEFERRED" for read-only work such as health checks).
 SQLITE_BEGIN_OPTION: Final = "scaicontrol_sqlite_begin"
 _SQLITE_BEGIN_MODES: Final = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
+
+#: Seconds a pooled connection may have been idle and still be used without a ping.
+PING_AFTER: Final = 1.0
+_USED_AT: Final = "scaicontrol_used_at"
 
 #: Python modules of the drivers, and the extra that installs each.
 _DRIVER_EXTRAS: Final = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mariadb"}
@@ -85,7 +91,6 @@ def create_storage_engine(url: str | URL, options: EngineOptions) -> Engine:
         else:
             kwargs.update(options.pool)
     else:
-        kwargs["pool_pre_ping"] = True
         kwargs.update(options.pool)
         if backend in MYSQL_DIALECTS:
             if "charset" not in parsed.query:
@@ -101,7 +106,39 @@ def create_storage_engine(url: str | URL, options: EngineOptions) -> Engine:
         raise MissingDependency(f"SQLAlchemy storage on {backend}", extra) from exc
     if backend == "sqlite":
         _configure_sqlite(engine, wal=not is_sqlite_memory(parsed), options=options)
+    else:
+        _ping_idle_connections(engine)
     return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection before use if it has been idle for :data:`PING_AFTER`.
+
+    A server restart or an idle timeout kills idle connections; pinging on every checkout
+    (``pool_pre_ping``) would cost a round trip per transaction instead. A connection used
+    within the last second is taken as alive: if it died just then, its transaction fails
+    once, and the pool drops every connection older than the failure.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_USED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_USED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        used_at = record.info.get(_USED_AT)
+        if used_at is not None and time.monotonic() - used_at < PING_AFTER:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # the pool discards this connection and checks out another one
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
 
 
 def _configure_sqlite(engine: Engine, *, wal: bool, options: EngineOptions) -> None:
