@@ -16,6 +16,7 @@ from scaicontrol_core.errors import ConcurrencyConflict, ScaiControlError, Stora
 from .types import MYSQL_DIALECTS
 
 __all__ = [
+    "in_list",
     "insert_unless_exists",
     "locks_rows",
     "scan_queue_in_index_order",
@@ -36,6 +37,20 @@ def locks_rows(connection: Connection) -> bool:
     SQLite has no row locks; its write lock is taken when the transaction begins.
     """
     return connection.dialect.name != "sqlite"
+
+
+def in_list(column: sa.ColumnElement[Any], name: str, *, arrays: bool
+              ) -> sa.ColumnElement[bool]:
+    """``column`` is one of the list bound as ``name``.
+
+    With ``arrays`` (PostgreSQL) the list is one array parameter (``= ANY(...)``): the
+    statement text stays the same for any length, so the driver parses and prepares it
+    once, instead of ``IN`` with one placeholder per value in a text that changes with
+    the length (and, beyond a few KiB, is parsed again on every execution).
+    """
+    if arrays:
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
 
 
 def scan_queue_in_index_order(connection: Connection) -> None:

@@ -15,7 +15,7 @@ from scaicontrol_core.clock import ensure_utc
 from scaicontrol_core.machines.outbox import OUTBOX_MESSAGE, OutboxStatus, OutboxTrigger
 from scaicontrol_core.records import NewOutboxMessage, OutboxMessage
 
-from .dialects import scan_queue_in_index_order
+from .dialects import in_list, scan_queue_in_index_order
 from .repositories import column_values
 
 if TYPE_CHECKING:
@@ -110,13 +110,16 @@ class SqlOutbox:
         if not seqs:
             return []
         values = {"seqs": sorted(set(seqs)), "owner_": owner, "finished_": ensure_utc(now)}
-        if self._uow.connection.dialect.update_returning:
-            completing = _complete_held(self._table, returning=True)
+        dialect = self._uow.connection.dialect
+        arrays = dialect.name == "postgresql"
+        if dialect.update_returning:
+            completing = _complete_held(self._table, returning=True, arrays=arrays)
             return sorted(self._uow.execute(completing, values).scalars())
-        found = sorted(self._uow.execute(_lock_held(self._table), values).scalars())
+        found = sorted(self._uow.execute(_lock_held(self._table, arrays), values).scalars())
         if found:
             values["seqs"] = found
-            self._uow.execute(_complete_held(self._table, returning=False), values)
+            self._uow.execute(_complete_held(self._table, returning=False, arrays=arrays),
+                              values)
         return found
 
     def retry(self, seq: int, *, owner: str, available_at: datetime, error: str) -> bool:
@@ -248,23 +251,24 @@ def _lease_seqs(t: sa.Table) -> sa.Update:
         _leased(t))
 
 
-def _held(t: sa.Table) -> list[sa.ColumnElement[bool]]:
+def _held(t: sa.Table, arrays: bool) -> list[sa.ColumnElement[bool]]:
     return [
-        t.c.seq.in_(sa.bindparam("seqs", expanding=True)),
+        in_list(t.c.seq, "seqs", arrays=arrays),
         t.c.status == OutboxStatus.PENDING.value,
         t.c.lease_owner == sa.bindparam("owner_"),
     ]
 
 
 @cache
-def _lock_held(t: sa.Table) -> sa.Select[Any]:
-    return sa.select(t.c.seq).where(*_held(t)).with_for_update()
+def _lock_held(t: sa.Table, arrays: bool) -> sa.Select[Any]:
+    return sa.select(t.c.seq).where(*_held(t, arrays)).with_for_update()
 
 
 @cache
-def _complete_held(t: sa.Table, *, returning: bool) -> sa.Update | ReturningUpdate[Any]:
+def _complete_held(t: sa.Table, *, returning: bool, arrays: bool
+                   ) -> sa.Update | ReturningUpdate[Any]:
     done = OUTBOX_MESSAGE.fire(OutboxStatus.PENDING, OutboxTrigger.COMPLETE)
-    statement = sa.update(t).where(*_held(t)).values(
+    statement = sa.update(t).where(*_held(t, arrays)).values(
         status=done.value, lease_owner=None, lease_expires_at=None,
         finished_at=sa.bindparam("finished_"),
     )
