@@ -27,6 +27,7 @@ What it guarantees:
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import ssl
@@ -46,11 +47,17 @@ __all__ = [
     "Response",
     "SystemResolver",
     "Target",
+    "bracketed",
 ]
 
 #: How long an unused connection is kept for the next request to the same origin.
 IDLE_SECONDS: Final = 15.0
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+
+def bracketed(host: str) -> str:
+    """``host`` as written in a URL authority: IPv6 addresses in brackets."""
+    return f"[{host}]" if ":" in host else host
 
 
 class Resolver(Protocol):
@@ -118,7 +125,7 @@ class Target:
             raise ValueError(f"the URL must be ASCII without spaces: {url!r}")
         host = parts.hostname
         port = parts.port or _DEFAULT_PORTS[scheme]
-        shown = f"[{host}]" if ":" in host else host
+        shown = bracketed(host)
         if parts.port is not None and port != _DEFAULT_PORTS[scheme]:
             shown = f"{shown}:{port}"
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -390,15 +397,11 @@ class HttpClient:
                 continue
             self.connections_made += 1
             return connection
-        shown = f"[{target.host}]" if ":" in target.host else target.host
-        raise OSError(f"cannot connect to {shown}:{target.port} ({'; '.join(failures)})")
+        raise OSError(f"cannot connect to {bracketed(target.host)}:{target.port} "
+                      f"({'; '.join(failures)})")
 
 
-_SSL_CONTEXT: ssl.SSLContext | None = None
-
-
+@functools.cache
 def _default_ssl_context() -> ssl.SSLContext:
-    global _SSL_CONTEXT
-    if _SSL_CONTEXT is None:  # loading the trust store takes a while: once per process
-        _SSL_CONTEXT = ssl.create_default_context()
-    return _SSL_CONTEXT
+    """The system's trust store, loaded once per process (it takes a while)."""
+    return ssl.create_default_context()

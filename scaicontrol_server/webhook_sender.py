@@ -21,7 +21,7 @@ import attrs
 
 from scaicontrol_core.webhooks import REQUEST_TIMEOUT, UrlPolicy, UrlProblem, check_target_url
 
-from .webhook_http import HttpClient, Resolver, SystemResolver
+from .webhook_http import HttpClient, Resolver, SystemResolver, bracketed
 
 __all__ = [
     "NOT_SENT", "PolicyResolver", "SendResult", "Sender", "UnsafeTarget", "WebhookSender",
@@ -88,8 +88,8 @@ class PolicyResolver:
 
     async def resolve(self, host: str, port: int) -> Sequence[str]:
         addresses = await self._inner.resolve(host, port)
-        shown = f"[{host}]" if ":" in host else host
-        verdict = check_target_url(f"https://{shown}:{port}/", self._policy, addresses)
+        verdict = check_target_url(f"https://{bracketed(host)}:{port}/", self._policy,
+                                   addresses)
         if not verdict:
             raise UnsafeTarget(verdict.problem, verdict.detail)
         return addresses

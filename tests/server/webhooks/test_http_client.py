@@ -102,6 +102,18 @@ async def post(client: HttpClient, url: str, body: bytes = b'{"a":1}',
     return await client.post(url, body, HEADERS, timeout=timeout)
 
 
+def post_twice(script: Script, **options: Any) -> tuple[list[Response], int]:
+    """Two POSTs in a row from one client: the answers, and how many connections they took."""
+    async def scenario() -> tuple[list[Response], int]:
+        async with RawServer(script) as server:
+            client = HttpClient(**options)
+            answers = [await post(client, server.url) for _ in range(2)]
+            await client.close()
+            return answers, server.connections
+    result: tuple[list[Response], int] = run(scenario)
+    return result
+
+
 def test_requests_are_written_exactly_and_connections_are_kept() -> None:
     """Three POSTs: one connection; each request carries the body, its length, the host
     and the given headers, and nothing is lost or reordered."""
@@ -127,29 +139,15 @@ def test_requests_are_written_exactly_and_connections_are_kept() -> None:
 ])
 def test_a_connection_the_server_closes_is_not_reused(answer: bytes) -> None:
     """``Connection: close`` and HTTP/1.0 answers end their connection."""
-    async def scenario() -> None:
-        async with RawServer(lambda n: answer) as server:
-            client = HttpClient()
-            for _ in range(2):
-                assert await post(client, server.url) == Response(status=200, body=b"ok")
-            await client.close()
-            assert server.connections == 2
-    run(scenario)
+    answers, connections = post_twice(lambda n: answer)
+    assert answers == [Response(status=200, body=b"ok")] * 2 and connections == 2
 
 
 def test_chunked_answers_are_read_and_the_connection_kept() -> None:
     chunked = (b"HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n"
                b"4\r\nbusy\r\n7\r\n, later\r\n0\r\n\r\n")
-
-    async def scenario() -> None:
-        async with RawServer(lambda n: chunked) as server:
-            client = HttpClient()
-            for _ in range(2):
-                assert await post(client, server.url) == Response(status=503,
-                                                                  body=b"busy, later")
-            await client.close()
-            assert server.connections == 1
-    run(scenario)
+    answers, connections = post_twice(lambda n: chunked)
+    assert answers == [Response(status=503, body=b"busy, later")] * 2 and connections == 1
 
 
 def test_an_answer_framed_by_closing_is_read_to_the_end() -> None:
@@ -165,28 +163,14 @@ def test_an_answer_framed_by_closing_is_read_to_the_end() -> None:
 
 def test_long_answers_are_cut_at_the_limit_and_their_connection_closed() -> None:
     big = b"HTTP/1.1 400 Bad\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100_000
-
-    async def scenario() -> None:
-        async with RawServer(lambda n: big) as server:
-            client = HttpClient(body_limit=10)
-            for _ in range(2):
-                assert await post(client, server.url) == Response(status=400, body=b"x" * 10)
-            await client.close()
-            assert server.connections == 2
-    run(scenario)
+    answers, connections = post_twice(lambda n: big, body_limit=10)
+    assert answers == [Response(status=400, body=b"x" * 10)] * 2 and connections == 2
 
 
 def test_interim_answers_are_skipped() -> None:
     answer = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
-
-    async def scenario() -> None:
-        async with RawServer(lambda n: answer) as server:
-            client = HttpClient()
-            assert (await post(client, server.url)).status == 201
-            assert (await post(client, server.url)).status == 201
-            await client.close()
-            assert server.connections == 1
-    run(scenario)
+    answers, connections = post_twice(lambda n: answer)
+    assert [a.status for a in answers] == [201, 201] and connections == 1
 
 
 def test_a_kept_connection_closed_by_the_server_is_replaced_once() -> None:
@@ -416,12 +400,5 @@ def test_https_verifies_the_certificate_against_the_host_name(authority: Any) ->
 def test_a_second_answer_to_one_request_ends_the_connection() -> None:
     """Extra bytes after an answer cannot be taken as the answer to the next request."""
     doubled = OK + b"HTTP/1.1 500 Stale\r\nContent-Length: 0\r\n\r\n"
-
-    async def scenario() -> None:
-        async with RawServer(lambda n: doubled if n == 0 else OK) as server:
-            client = HttpClient()
-            assert (await post(client, server.url)).status == 204
-            assert (await post(client, server.url)).status == 204
-            await client.close()
-            assert server.connections == 2
-    run(scenario)
+    answers, connections = post_twice(lambda n: doubled if n == 0 else OK)
+    assert [a.status for a in answers] == [204, 204] and connections == 2
