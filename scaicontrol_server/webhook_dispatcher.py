@@ -1,13 +1,15 @@
 """The webhook dispatcher of one worker process: a small pipeline around the network.
 
-    fan-out / claim  ──►  queue  ──►  N senders (POST, no transaction)  ──►  settler
-    (one transaction)                                                    (one transaction)
+    fan-out / claim  ──►  waiting jobs  ──►  sender (POST, no transaction)  ──►  settler
+    (one transaction)                                                       (one transaction)
 
 Fan-out leases events to this process and hands their first attempts straight to the
-senders; the claim job does the same with stored deliveries that are due (retries,
-redeliveries, replays, test events). Senders POST concurrently (``concurrency`` at most),
-by default from a child process (:class:`~.webhook_sender_process.ProcessSender`, so that
-HTTP and the database work use two cores; ``sender.slots`` sender tasks keep it supplied).
+sender; the claim job does the same with stored deliveries that are due (retries,
+redeliveries, replays, test events). The sender POSTs concurrently (``concurrency`` at
+most), by default from a child process (:class:`~.webhook_sender_process.ProcessSender`,
+so that HTTP and the database work use two cores). Jobs are rendered, signed and
+submitted while the sender has fewer than ``sender.slots`` requests outstanding; each
+result comes back by callback and starts the next waiting job.
 Results are settled in batches, as many as have arrived while the previous batch was
 being written. The first attempts of one event are settled together, once all have finished,
 because settling them completes the event.
@@ -33,15 +35,16 @@ import os
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Final, TypeVar
 
 import attrs
 
 from scaicontrol_core.clock import Clock
 from scaicontrol_core.errors import ConcurrencyConflict, ConfigurationError, ValidationError
-from scaicontrol_core.events import canonical_json
 from scaicontrol_core.ports import Storage, UnitOfWork
 from scaicontrol_core.webhooks import REQUEST_TIMEOUT, UrlPolicy, delivery_headers
 from scaicontrol_core.webhooks.dispatch import (
@@ -56,7 +59,8 @@ from scaicontrol_core.webhooks.dispatch import (
 )
 
 from .settings import Settings
-from .webhook_sender import Sender, WebhookSender
+from .webhook_body import render_body
+from .webhook_sender import Sender, SendResult, WebhookSender
 from .webhook_sender_process import ProcessSender
 
 __all__ = [
@@ -180,7 +184,8 @@ class WebhookDispatcher:
         self.owner = owner or worker_name()
         self.stats = DispatcherStats()
         self._sender = sender
-        self._queue: asyncio.Queue[DeliveryJob] | None = None
+        self._waiting: deque[DeliveryJob] = deque()  # accepted, not yet handed to the sender
+        self._outstanding = 0  # handed to the sender, no result yet
         self._results: list[AttemptResult] = []
         self._events: dict[int, _Event] = {}  # message seq -> its first attempts
         self._results_ready: asyncio.Event | None = None
@@ -195,7 +200,9 @@ class WebhookDispatcher:
         """Fan out one batch of events and start sending their deliveries; returns how many
         events were taken. (``now`` is read from the clock once there is room.)"""
         room = await self._wait_for_room()
-        limit = min(self.config.fanout_batch_size, room)
+        # with little in flight, a smaller batch gets the senders busy sooner
+        ramp = max(self.config.concurrency, self._unsettled)
+        limit = min(self.config.fanout_batch_size, room, ramp)
         result: FanOut = await asyncio.to_thread(
             self._in_transaction, lambda uow: self._fan_out_in(uow, limit)
         )
@@ -275,7 +282,6 @@ class WebhookDispatcher:
     def _start(self) -> None:
         if self._tasks:
             return
-        self._queue = asyncio.Queue()
         self._results_ready = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
@@ -283,11 +289,7 @@ class WebhookDispatcher:
             kind = ProcessSender if self.config.sender_process else WebhookSender
             self._sender = kind(self.config.policy, timeout=self.config.timeout,
                                 concurrency=self.config.concurrency)
-        self._tasks = [
-            asyncio.create_task(self._send_loop(), name=f"webhook-sender-{n}")
-            for n in range(self._sender.slots)
-        ]
-        self._tasks.append(asyncio.create_task(self._settle_loop(), name="webhook-settler"))
+        self._tasks = [asyncio.create_task(self._settle_loop(), name="webhook-settler")]
 
     async def _wait_for_room(self) -> int:
         self._start()
@@ -298,12 +300,12 @@ class WebhookDispatcher:
         return self.config.capacity - self._unsettled
 
     def _accept(self, jobs: list[DeliveryJob]) -> None:
-        assert self._queue is not None
         self._unsettled += len(jobs)
         for job in jobs:
             if job.message_seq is not None:
                 self._events.setdefault(job.message_seq, _Event()).expected += 1
-            self._queue.put_nowait(job)
+        self._waiting.extend(jobs)
+        self._hand_over()
 
     def _finished(self, count: int) -> None:
         assert self._room is not None
@@ -311,26 +313,85 @@ class WebhookDispatcher:
         if self._unsettled < self.config.capacity:
             self._room.set()
 
-    async def _send_loop(self) -> None:
-        assert self._queue is not None and self._results_ready is not None
-        while True:
-            job = await self._queue.get()
+    def _hand_over(self) -> None:
+        """Start waiting jobs while the sender has free slots (a job is rendered and signed
+        only now, so that its timestamp is fresh when it goes out)."""
+        assert self._sender is not None
+        slots = self._sender.slots
+        while self._waiting and self._outstanding < slots:
+            job = self._waiting.popleft()
             try:
-                result = await self._attempt(job)
-            except Exception:  # a bug must not kill the sender
+                submitted = self._attempt(job)
+            except Exception:  # a bug must not stop the pipeline
                 log.exception("sending delivery %s failed unexpectedly", job.delivery.id)
-                result = None
-            if job.message_seq is not None:
-                if result is None:
-                    self.stats.dropped += 1
-                    result = AttemptResult.not_sent(job, self.clock.now())
-                self._first_attempt_done(job.message_seq, result)
-            elif result is None:
-                self.stats.dropped += 1
-                self._finished(1)
+                self._done(job, None)
             else:
-                self._results.append(result)
-                self._results_ready.set()
+                if submitted:
+                    self._outstanding += 1
+
+    def _attempt(self, job: DeliveryJob) -> bool:
+        """Hand ``job`` to the sender (True), or pass on at once why it cannot go."""
+        delivery, subscription = job.delivery, job.subscription
+        now = self.clock.now()
+        assert self._sender is not None
+        if delivery.lease_expires_at is None:
+            self._warn_dropped()
+            self._done(job, None)
+            return False
+        spare = (delivery.lease_expires_at - now - self._sender.timeout - LEASE_MARGIN)
+        if spare < timedelta(0):
+            self._warn_dropped()
+            self._done(job, None)
+            return False
+        try:
+            body = render_body(delivery.payload)
+            headers = delivery_headers(
+                delivery.payload, body, subscription.secret, now,
+                standard_webhooks=subscription.standard_webhooks,
+            )
+        except ValidationError as exc:
+            self._done(job, AttemptResult(
+                delivery=delivery, attempted_at=now, duration_ms=0, permanent=True,
+                error=f"cannot build the request: {exc}", message_seq=job.message_seq))
+            return False
+        self._sender.submit(subscription.target_url, body, headers,
+                            start_by=time.monotonic() + spare.total_seconds(),
+                            done=partial(self._sent, job, now))
+        return True
+
+    def _sent(self, job: DeliveryJob, attempted_at: datetime,
+              outcome: SendResult | Exception) -> None:
+        """The sender's report on ``job``: pass its result on, start the next job."""
+        self._outstanding -= 1
+        result: AttemptResult | None = None
+        if isinstance(outcome, Exception):
+            log.error("sending delivery %s failed unexpectedly: %s", job.delivery.id, outcome)
+        elif not outcome.sent:  # waited too long for a free connection
+            self._warn_dropped()
+        else:
+            result = AttemptResult(
+                delivery=job.delivery, attempted_at=attempted_at,
+                duration_ms=outcome.duration_ms, status_code=outcome.status_code,
+                error=outcome.error, permanent=outcome.permanent, message_seq=job.message_seq,
+            )
+        self._done(job, result)
+        self._hand_over()
+
+    def _done(self, job: DeliveryJob, result: AttemptResult | None) -> None:
+        """Pass a job's result on to settling; None: the job was dropped (a first attempt
+        is then settled as not sent)."""
+        assert self._results_ready is not None
+        if job.message_seq is not None:
+            if result is None:
+                self.stats.dropped += 1
+                result = AttemptResult.not_sent(job, self.clock.now())
+            self._first_attempt_done(job.message_seq, result)
+        elif result is None:
+            self.stats.dropped += 1
+            self._finished(1)
+        else:
+            self._results.append(result)
+            self._results_ready.set()
 
     def _first_attempt_done(self, seq: int, result: AttemptResult) -> None:
         """Collect the first attempts of an event; pass them on once all have finished
@@ -343,38 +404,6 @@ class WebhookDispatcher:
         del self._events[seq]
         self._results.extend(event.results)
         self._results_ready.set()
-
-    async def _attempt(self, job: DeliveryJob) -> AttemptResult | None:
-        delivery, subscription = job.delivery, job.subscription
-        now = self.clock.now()
-        assert self._sender is not None
-        if delivery.lease_expires_at is None:
-            self._warn_dropped()
-            return None
-        spare = (delivery.lease_expires_at - now - self._sender.timeout - LEASE_MARGIN)
-        if spare < timedelta(0):
-            self._warn_dropped()
-            return None
-        try:
-            body = canonical_json(delivery.payload)
-            headers = delivery_headers(
-                delivery.payload, body, subscription.secret, now,
-                standard_webhooks=subscription.standard_webhooks,
-            )
-        except ValidationError as exc:
-            return AttemptResult(delivery=delivery, attempted_at=now, duration_ms=0,
-                                 error=f"cannot build the request: {exc}", permanent=True,
-                                 message_seq=job.message_seq)
-        sent = await self._sender.send(subscription.target_url, body, headers,
-                                       start_by=time.monotonic() + spare.total_seconds())
-        if not sent.sent:  # waited too long for a free connection
-            self._warn_dropped()
-            return None
-        return AttemptResult(
-            delivery=delivery, attempted_at=now, duration_ms=sent.duration_ms,
-            status_code=sent.status_code, error=sent.error, permanent=sent.permanent,
-            message_seq=job.message_seq,
-        )
 
     def _warn_dropped(self) -> None:
         """Log skipped deliveries at most every 10 s (they are retried after their lease)."""

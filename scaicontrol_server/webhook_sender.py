@@ -11,9 +11,10 @@ attempt has one total timeout, and at most a few KiB of a response body are read
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Final, Protocol
 
@@ -24,7 +25,8 @@ from scaicontrol_core.webhooks import REQUEST_TIMEOUT, UrlPolicy, UrlProblem, ch
 from .webhook_http import HttpClient, Resolver, SystemResolver, bracketed
 
 __all__ = [
-    "NOT_SENT", "PolicyResolver", "SendResult", "Sender", "UnsafeTarget", "WebhookSender",
+    "NOT_SENT", "Done", "PolicyResolver", "SendResult", "Sender", "UnsafeTarget",
+    "WebhookSender", "report_to",
 ]
 
 #: Problems of the URL itself: no retry can fix them, so the delivery is dead at once.
@@ -59,9 +61,15 @@ class SendResult:
     sent: bool = True
 
 
+#: Called once with how a submitted request went, or with what the sender raised on it.
+Done = Callable[[SendResult | Exception], None]
+
+
 class Sender(Protocol):
-    """What the dispatcher needs of a sender. ``slots`` is how many ``send`` calls it
-    should keep outstanding to use the sender fully."""
+    """What the dispatcher needs of a sender. ``send`` is awaited; ``submit`` starts the
+    same request and calls ``done`` with its result, which saves a task and a future per
+    request on a busy path. ``slots`` is how many requests a caller should keep outstanding
+    to use the sender fully (the dispatcher keeps no more)."""
 
     timeout: timedelta
     slots: int
@@ -72,7 +80,28 @@ class Sender(Protocol):
         self, url: str, body: bytes, headers: Mapping[str, str], *, start_by: float | None = None
     ) -> SendResult: ...
 
+    def submit(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, start_by: float | None,
+        done: Done,
+    ) -> None: ...
+
     async def close(self) -> None: ...
+
+
+def report_to(done: Done) -> Callable[[asyncio.Task[SendResult]], None]:
+    """A task callback that passes the task's result (or exception) to ``done``."""
+
+    def report(task: asyncio.Task[SendResult]) -> None:
+        if task.cancelled():
+            done(RuntimeError("the request was cancelled"))
+            return
+        failure = task.exception()
+        if failure is None:
+            done(task.result())
+        else:
+            done(failure if isinstance(failure, Exception) else RuntimeError(repr(failure)))
+
+    return report
 
 
 #: The result of a request that was not started in time.
@@ -119,6 +148,7 @@ class WebhookSender:
                                   ssl_context=ssl_context, body_limit=BODY_LIMIT)
         self._seconds = timeout.total_seconds()
         self._verdicts: dict[str, UnsafeTarget | None] = {}
+        self._submitted: set[asyncio.Task[SendResult]] = set()
 
     def _precheck(self, url: str) -> UnsafeTarget | None:
         """The URL's own verdict (host names are checked again once resolved)."""
@@ -161,10 +191,25 @@ class WebhookSender:
         duration_ms = int((time.perf_counter() - started) * 1000)
         return SendResult(status_code=status, error=error, duration_ms=duration_ms)
 
+    def submit(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, start_by: float | None,
+        done: Done,
+    ) -> None:
+        """``send`` in a task of its own; ``done`` gets the result."""
+        task = asyncio.get_running_loop().create_task(
+            self.send(url, body, headers, start_by=start_by))
+        self._submitted.add(task)
+        task.add_done_callback(self._submitted.discard)
+        task.add_done_callback(report_to(done))
+
     async def open(self) -> None:
         """Nothing to prepare: connections open with the first requests."""
 
     async def close(self) -> None:
+        """Cancel submitted requests still running (``done`` hears of it), then close."""
+        for task in list(self._submitted):
+            task.cancel()
+        await asyncio.gather(*self._submitted, return_exceptions=True)
         await self._client.close()
 
     async def __aenter__(self) -> WebhookSender:

@@ -43,7 +43,7 @@ from typing import Any, Final, Generic, TypeVar
 
 from scaicontrol_core.webhooks import REQUEST_TIMEOUT, UrlPolicy
 
-from .webhook_sender import NOT_SENT, SendResult, WebhookSender
+from .webhook_sender import NOT_SENT, Done, SendResult, WebhookSender, report_to
 
 __all__ = ["PIPELINE", "RESULT_GRACE", "ProcessSender", "SenderFailure", "SenderUnavailable"]
 
@@ -111,18 +111,20 @@ class _Frames(asyncio.Protocol, Generic[T]):
 class _Pending:
     """A request sent to a child and not answered yet (times from ``time.monotonic()``)."""
 
-    __slots__ = ("frames", "future", "overdue", "sent_at")
+    __slots__ = ("done", "frames", "overdue", "sent_at")
 
-    def __init__(self, future: asyncio.Future[SendResult], sent_at: float, overdue: float,
+    def __init__(self, done: Done | None, sent_at: float, overdue: float,
                  frames: _Frames[Reply]) -> None:
-        self.future = future
+        self.done = done
         self.sent_at = sent_at
         self.overdue = overdue
         self.frames = frames
 
-    def end(self, result: SendResult) -> None:
-        if not self.future.done():
-            self.future.set_result(result)
+    def end(self, outcome: SendResult | Exception) -> None:
+        """Report ``outcome`` (once: later calls do nothing)."""
+        done, self.done = self.done, None
+        if done is not None:
+            done(outcome)
 
 
 class SenderUnavailable(Exception):
@@ -240,6 +242,7 @@ class ProcessSender:
         self._outgoing: list[Request] = []
         self._watchdog: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
+        self._starting_sends: set[asyncio.Task[SendResult]] = set()
         self.children_started = 0
 
     async def open(self) -> None:
@@ -260,22 +263,54 @@ class ProcessSender:
             except SenderUnavailable as exc:
                 return SendResult(status_code=None, error=f"network error: {exc}",
                                   duration_ms=0)
-        loop = asyncio.get_running_loop()
+        future: asyncio.Future[SendResult] = asyncio.get_running_loop().create_future()
+
+        def done(outcome: SendResult | Exception) -> None:
+            if future.done():  # the caller stopped waiting
+                return
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+        self._enqueue(frames, url, body, headers, start_by, done)
+        return await future
+
+    def submit(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, start_by: float | None,
+        done: Done,
+    ) -> None:
+        """``send`` without a task or future of its own: ``done`` is called from the reply
+        (only while no child runs, one is started in a task)."""
+        frames = self._frames
+        if frames is not None and frames.transport is not None:
+            self._enqueue(frames, url, body, headers, start_by, done)
+            return
+        task = asyncio.get_running_loop().create_task(
+            self.send(url, body, headers, start_by=start_by))
+        self._starting_sends.add(task)
+        task.add_done_callback(self._starting_sends.discard)
+        task.add_done_callback(report_to(done))
+
+    def _enqueue(self, frames: _Frames[Reply], url: str, body: bytes,
+                 headers: Mapping[str, str], start_by: float | None, done: Done) -> None:
         number = next(self._numbers)
-        future: asyncio.Future[SendResult] = loop.create_future()
         now = time.monotonic()
         timeout = self.timeout.total_seconds()
         # without start_by the child gives up waiting for a slot after the timeout
         latest_start = now + timeout if start_by is None else max(now, start_by)
         overdue = latest_start + timeout + RESULT_GRACE
-        self._pending[number] = _Pending(future, now, overdue, frames)
+        self._pending[number] = _Pending(done, now, overdue, frames)
         if not self._outgoing:
-            loop.call_soon(self._flush, frames)
+            asyncio.get_running_loop().call_soon(self._flush, frames)
         self._outgoing.append((number, url, body, dict(headers), start_by))
-        return await future
 
     async def close(self) -> None:
-        """Hang up on the child (its requests in flight end as network errors), stop it."""
+        """Hang up on the child (its requests in flight end as network errors), stop it.
+        Submitted requests still waiting for a child to start are cancelled."""
+        for task in list(self._starting_sends):
+            task.cancel()
+        await asyncio.gather(*self._starting_sends, return_exceptions=True)
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
@@ -365,13 +400,17 @@ class ProcessSender:
             self._ready.set_result(None)
         for number, status, error, duration_ms, permanent, sent, failure in replies:
             entry = self._pending.pop(number, None)
-            if entry is None or entry.future.done():
+            if entry is None:
                 continue
-            if failure is not None:
-                entry.future.set_exception(SenderFailure(failure))
-            else:
-                entry.end(SendResult(status_code=status, error=error, duration_ms=duration_ms,
-                                     permanent=permanent, sent=sent))
+            try:
+                if failure is not None:
+                    entry.end(SenderFailure(failure))
+                else:
+                    entry.end(SendResult(status_code=status, error=error,
+                                         duration_ms=duration_ms, permanent=permanent,
+                                         sent=sent))
+            except Exception:  # one caller's bug must not cost the others their results
+                log.exception("handling the result of a webhook request failed")
 
     def _lost(self, frames: _Frames[Reply] | None, why: str) -> None:
         """End every request in flight to ``frames`` (None: to any child) as a network

@@ -253,36 +253,43 @@ def test_first_attempts_of_an_event_are_recorded_together(
 def test_a_first_attempt_left_too_little_lease_is_stored_due_and_sent_later(
     backend: Backend, receiver: Receiver
 ) -> None:
-    """When a sender gets to a first attempt with less than the timeout plus the margin left
-    on its event's lease, nothing is POSTed: the event still completes and the delivery is
-    stored pending and due, for the claim job to send like a retry."""
+    """When a first attempt waits for a free sender slot until less than the timeout plus
+    the margin is left on its event's lease, nothing is POSTed: the event still completes
+    and the delivery is stored pending and due, for the claim job to send like a retry."""
     make_settings, plugins = backend
-    settings = make_settings()
+    settings = make_settings(webhook_concurrency=1, webhook_sender_process=False)  # one slot
     storage = open_storage(settings, plugins)
     clock = ManualClock(datetime.now(UTC))
     subscribe(storage, receiver.url + "/hook", clock.now())
-    record(storage, 1, clock.now())
+    first, second = record(storage, 2, clock.now())
     dispatcher = WebhookDispatcher(storage, DispatcherConfig.from_settings(settings),
                                    clock=clock)
+    receiver.delay = 0.2  # the one slot stays busy with the first event for a while
 
     async def main() -> None:
         try:
-            assert await dispatcher.fan_out() == 1
-            # before any sender runs, the event's lease is left with 10 s (< 10 s + 2 s)
+            # (with one slot, fan-out starts with batches of one)
+            assert [await dispatcher.fan_out(), await dispatcher.fan_out()] == [1, 1]
+            # while the second event waits, its lease is left with 10 s (< 10 s + 2 s)
             clock.advance(settings_lease(settings) - timedelta(seconds=10))
             await dispatcher.idle()
-            assert receiver.hits == [] and dispatcher.stats.dropped == 1
-            assert _statuses(storage) == [(DeliveryStatus.PENDING, 0)]
-            assert _events(storage) == [(OutboxStatus.DONE, None)]
+            assert _event_ids(receiver) == [first] and dispatcher.stats.dropped == 1
+            assert sorted(_statuses(storage)) == [(DeliveryStatus.DISPATCHED, 1),
+                                                  (DeliveryStatus.PENDING, 0)]
+            assert _events(storage) == [(OutboxStatus.DONE, None)] * 2
             assert await dispatcher.claim() == 1
             await dispatcher.idle()
         finally:
             await dispatcher.close()
 
     asyncio.run(main())
-    assert len(receiver.hits) == 1
-    assert _statuses(storage) == [(DeliveryStatus.DISPATCHED, 1)]
+    assert _event_ids(receiver) == [first, second]
+    assert _statuses(storage) == [(DeliveryStatus.DISPATCHED, 1)] * 2
     storage.close()
+
+
+def _event_ids(receiver: Receiver) -> list[str]:
+    return [hit.headers["X-ScaiControl-Event-Id"] for hit in receiver.hits]
 
 
 def settings_lease(settings: Settings) -> timedelta:

@@ -559,3 +559,106 @@ def test_requests_queued_in_the_child_without_start_by_do_not_cost_the_child(
     results, alive = run(go)
     assert not any(NO_RESULT in str(result.error) for result in results)
     assert alive
+
+
+# --- submitting with a callback instead of awaiting ------------------------------------
+
+
+async def submit_all(sender: Sender, requests: list[tuple[str, dict[str, str]]],
+                     timeout: float = 5.0) -> list[SendResult | Exception]:
+    """Submit every (url, headers) request; the outcomes in request order."""
+    outcomes: dict[int, SendResult | Exception] = {}
+    for n, (url, headers) in enumerate(requests):
+        sender.submit(url, BODY, headers, start_by=None,
+                      done=lambda outcome, n=n: outcomes.__setitem__(n, outcome))
+    deadline = time.monotonic() + timeout
+    while len(outcomes) < len(requests):
+        assert time.monotonic() < deadline, f"{len(outcomes)} of {len(requests)} reported"
+        await asyncio.sleep(0.01)
+    return [outcomes[n] for n in range(len(requests))]
+
+
+def summary(outcome: SendResult | Exception) -> tuple[object, ...]:
+    if isinstance(outcome, Exception):
+        return (type(outcome).__name__ if type(outcome) is not SenderFailure else "raised",)
+    return (outcome.status_code, (outcome.error or "")[:15], outcome.permanent, outcome.sent)
+
+
+@pytest.mark.parametrize("kind", list(SENDERS))
+def test_submit_reports_what_send_returns(receiver: Receiver, kind: str) -> None:
+    """Answered, refused, unreachable and unbuildable requests report through ``done`` what
+    ``send`` returns or raises (the process sender's child starts with the first submit)."""
+    receiver.respond(204, 500, 204, 500)
+    bad = {**HEADERS, "X-Extra": "a\r\nX-Injected: 1"}
+    requests = [
+        (receiver.url + "/a", HEADERS),
+        (receiver.url + "/b", HEADERS),
+        (f"http://127.0.0.1:{closed_port()}/c", HEADERS),
+        ("https://10.0.0.8/d", HEADERS),
+    ]
+
+    async def go() -> tuple[list[SendResult | Exception], list[SendResult | Exception]]:
+        sender = SENDERS[kind](LOCAL, REQUEST_TIMEOUT)
+        async with sender:  # type: ignore[attr-defined]
+            submitted = await submit_all(sender, requests)
+            raised: list[SendResult | Exception] = []
+            for url, headers in [*requests, (receiver.url + "/e", bad)]:
+                try:
+                    raised.append(await sender.send(url, BODY, headers))
+                except Exception as exc:
+                    raised.append(exc)
+            submitted += await submit_all(sender, [(receiver.url + "/e", bad)])
+            return submitted, raised
+
+    submitted, sent = run(go)
+    assert [summary(o) for o in submitted] == [summary(o) for o in sent]
+    assert [summary(o)[:2] for o in submitted] == [
+        (204, ""), (500, "HTTP 500: answe"), (None, "network error: "),
+        (None, "target refused "), ("raised",) if kind == "child-process" else ("ValueError",),
+    ]
+
+
+def test_a_failing_callback_costs_no_other_request_its_result(receiver: Receiver) -> None:
+    """One ``done`` that raises is logged; the other results of the same reply batch still
+    reach their callbacks."""
+
+    async def go() -> list[SendResult | Exception]:
+        async with ProcessSender(LOCAL) as sender:
+            await sender.open()
+
+            def broken(outcome: SendResult | Exception) -> None:
+                raise RuntimeError("a bug in the caller")
+
+            sender.submit(receiver.url + "/0", BODY, HEADERS, start_by=None, done=broken)
+            return await submit_all(sender, [(f"{receiver.url}/{n}", HEADERS)
+                                             for n in range(1, 6)])
+
+    outcomes = run(go)
+    assert [summary(o)[0] for o in outcomes] == [204] * 5
+    assert len(receiver.hits) == 6
+
+
+@pytest.mark.parametrize("kind", list(SENDERS))
+def test_close_reports_every_submitted_request(receiver: Receiver, kind: str) -> None:
+    """Requests still running when the sender closes are reported all the same: as a
+    network error from the child process, as cancelled from the in-process sender."""
+    receiver.delay = 5.0
+
+    async def go() -> list[SendResult | Exception]:
+        sender = SENDERS[kind](LOCAL, REQUEST_TIMEOUT)
+        await sender.open()
+        outcomes: list[SendResult | Exception] = []
+        for n in range(3):
+            sender.submit(f"{receiver.url}/{n}", BODY, HEADERS, start_by=None,
+                          done=outcomes.append)
+        await hits_arrive(receiver, 3)
+        await sender.close()
+        return outcomes
+
+    outcomes = run(go)
+    assert len(outcomes) == 3
+    if kind == "child-process":
+        assert all(isinstance(o, SendResult) and str(o.error).startswith("network error")
+                   for o in outcomes)
+    else:
+        assert all(isinstance(o, RuntimeError) and "cancelled" in str(o) for o in outcomes)
