@@ -250,6 +250,7 @@ class WebhookDispatcher:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             self._tasks.clear()
+        self._waiting.clear()  # not handed over: the results of closing must start nothing
         if self._sender is not None:
             await self._sender.close()
 

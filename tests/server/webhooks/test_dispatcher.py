@@ -38,6 +38,7 @@ from scaicontrol_server.clock import SystemClock
 from scaicontrol_server.settings import Settings
 from scaicontrol_server.webhook_dispatcher import DispatcherConfig, WebhookDispatcher
 from scaicontrol_server.webhook_jobs import DELIVERY_JOB, FANOUT_JOB, webhook_jobs
+from scaicontrol_server.webhook_sender_process import ProcessSender
 from scaicontrol_server.workers import WorkerRunner
 
 from .conftest import Backend, Receiver
@@ -376,3 +377,33 @@ def test_dispatcher_jobs_close_cleanly_when_idle(backend: Backend) -> None:
             assert uow.webhook_deliveries.count() == 0
     finally:
         storage.close()
+
+
+def test_closing_with_deliveries_waiting_starts_no_new_sender(
+    backend: Backend, receiver: Receiver
+) -> None:
+    """Stopping before everything is sent ends the requests in flight; their results hand
+    no waiting delivery to the sender again, so no second child process is started."""
+    make_settings, plugins = backend
+    settings = make_settings(webhook_concurrency=1, webhook_sender_process=True)
+    storage = open_storage(settings, plugins)
+    clock = SystemClock()
+    subscribe(storage, receiver.url + "/hook", clock.now())
+    record(storage, 8, clock.now())
+    dispatcher = WebhookDispatcher(storage, DispatcherConfig.from_settings(settings),
+                                   clock=clock)
+    receiver.delay = 2.0
+
+    async def main() -> tuple[int, int, bool]:
+        taken = 0
+        while taken < 8:
+            taken += await dispatcher.fan_out()
+        await dispatcher.close(timeout=0.3)
+        await asyncio.sleep(0.3)  # time for a wrongly started child to show
+        sender = dispatcher._sender
+        assert isinstance(sender, ProcessSender)
+        return dispatcher._unsettled, sender.children_started, sender._process is None
+
+    unsettled, children, stopped = asyncio.run(main())
+    assert unsettled > 0 and children == 1 and stopped
+    storage.close()
