@@ -1,19 +1,25 @@
 """Webhook delivery benchmark: the real dispatcher against a local receiver.
 
     python bench/webhooks.py [--events 5000] [--concurrency 64] [--databases sqlite,postgresql]
-                             [--workers N]
+                             [--workers N] [--rounds 3]
 
 For each database it runs three phases against an aiohttp receiver in its own process:
 
-1. throughput: N events are committed, then the real worker jobs (fan-out and delivery,
-   driven by the real ``WorkerRunner``) deliver them; prints deliveries per second. With
-   ``--workers N`` (PostgreSQL), the jobs run in N ``scaicontrol worker`` processes
+1. throughput: N events are committed, then freshly started worker jobs (fan-out and
+   delivery, driven by the real ``WorkerRunner``) deliver them; prints deliveries per
+   second, the median of ``--rounds`` rounds (3), each on a freshly migrated database
+   with new workers.
+   With ``--workers N`` (PostgreSQL), the jobs run in N ``scaicontrol worker`` processes
    sharing the concurrency instead, timed from the moment the first one is running;
-2. latency: events are committed one per transaction at a steady rate while the workers
-   run; prints commit-to-receipt latency (p50, p99) measured per event;
+2. latency: events are committed one per transaction at a steady rate while the last
+   round's workers run; prints commit-to-receipt latency (p50, p99) measured per event;
 3. baseline: the same signed bodies POSTed by a bare aiohttp client at the same
-   concurrency (the median of three rounds); prints its rate and the ratio
+   concurrency (the median of as many rounds); prints its rate and the ratio
    dispatcher / bare client.
+
+A single round of either side is over in about a second, on a machine whose speed may
+change from one second to the next; the median of a few rounds, taken alike on both
+sides, is steadier than one round. The JSON line lists every round.
 
 PostgreSQL uses ``--postgres-url`` (default: database ``scaicontrol_bench`` on the local
 server, created if missing; its tables are dropped and migrated afresh).
@@ -56,6 +62,7 @@ from scaicontrol_core.ids import RandomIds
 from scaicontrol_core.ports import StorageConfig
 from scaicontrol_core.webhooks import UrlPolicy, delivery_headers
 from scaicontrol_core.webhooks.admin import NewSubscription, create_subscription
+from scaicontrol_core.webhooks.model import WebhookSubscription
 from scaicontrol_server.clock import SystemClock
 from scaicontrol_server.settings import Settings
 from scaicontrol_server.webhook_jobs import webhook_jobs
@@ -65,7 +72,6 @@ __all__ = ["main"]
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/scaicontrol_bench"
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
-BARE_ROUNDS = 3
 
 
 # --- the receiver (a separate process) -------------------------------------------------
@@ -222,10 +228,29 @@ def open_storage(url: str) -> SqlAlchemyStorage:
     return storage
 
 
+def subscribe(storage: SqlAlchemyStorage, url: str, clock: SystemClock, ids: RandomIds
+              ) -> WebhookSubscription:
+    with storage.unit_of_work() as uow:
+        subscription = create_subscription(
+            uow, NewSubscription(name="bench", target_url=url, topics=["subscription.*"]),
+            policy=UrlPolicy(allow_http=True, allowlist=("127.0.0.1",)), now=clock.now(),
+            ids=ids, random_bytes=bytes(32),
+        )
+        uow.commit()
+    return subscription
+
+
 def empty(storage: SqlAlchemyStorage) -> None:
     with storage.connection() as connection, connection.begin():
         for table in reversed(metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+async def stop_workers(runner: WorkerRunner | None, workers: WorkerProcesses | None) -> None:
+    if runner is not None:
+        await runner.stop()
+    if workers is not None:
+        await asyncio.to_thread(workers.stop)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -235,40 +260,46 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def run_database(
     name: str, url: str, receiver: Receiver, args: argparse.Namespace
-) -> dict[str, float]:
-    storage = open_storage(url)
+) -> dict[str, Any]:
     ids = RandomIds()
     clock = SystemClock()
     settings = Settings(
         database_url=url, webhook_allow_http=True, webhook_allowlist=("127.0.0.1",),
         webhook_concurrency=args.concurrency,
     )
-    policy = UrlPolicy(allow_http=True, allowlist=("127.0.0.1",))
-    with storage.unit_of_work() as uow:
-        subscription = create_subscription(
-            uow, NewSubscription(name="bench", target_url=receiver.url + "/hook",
-                                 topics=["subscription.*"]),
-            policy=policy, now=clock.now(), ids=ids, random_bytes=bytes(32),
-        )
-        uow.commit()
 
-    # 1. throughput: a backlog of N events, then the workers
-    await receiver.call("POST", "/reset")
-    for start in range(0, args.events, 500):
-        commit_events(storage, range(start, min(start + 500, args.events)), ids)
+    # 1. throughput, for each round: a fresh database with a backlog of N events, then
+    #    freshly started workers
+    storage: SqlAlchemyStorage | None = None
     workers: WorkerProcesses | None = None
     runner: WorkerRunner | None = None
+    throughputs: list[float] = []
     try:
-        if args.workers:
-            workers = WorkerProcesses(url, args.workers, args.concurrency)
-            started = await asyncio.to_thread(workers.wait_running)
-        else:
-            runner = WorkerRunner(webhook_jobs(storage, settings, clock), clock, storage=storage)
-            await runner.open()
-            started = time.perf_counter()
-            runner.start()
-        await receiver.wait_for(args.events)
-        throughput = args.events / (time.perf_counter() - started)
+        for number in range(args.rounds):
+            await receiver.call("POST", "/reset")
+            if storage is not None:
+                storage.close()
+            storage = open_storage(url)
+            subscription = subscribe(storage, receiver.url + "/hook", clock, ids)
+            for start in range(0, args.events, 500):
+                commit_events(storage, range(start, min(start + 500, args.events)), ids)
+            if args.workers:
+                workers = WorkerProcesses(url, args.workers, args.concurrency)
+                started = await asyncio.to_thread(workers.wait_running)
+            else:
+                runner = WorkerRunner(webhook_jobs(storage, settings, clock), clock,
+                                      storage=storage)
+                await runner.open()
+                started = time.perf_counter()
+                runner.start()
+            await receiver.wait_for(args.events)
+            throughputs.append(args.events / (time.perf_counter() - started))
+            if number < args.rounds - 1:  # the last round's workers serve the latency run
+                await stop_workers(runner, workers)
+                runner = workers = None
+        throughput = statistics.median(throughputs)
+        assert storage is not None
+        last: SqlAlchemyStorage = storage  # the last round's, still served by its workers
 
         # 2. latency: one event per transaction at a steady rate, workers running
         await receiver.call("POST", "/reset")
@@ -279,7 +310,7 @@ async def run_database(
             next_at = time.perf_counter()
             for n in range(args.events, args.events + args.latency_events):
                 envelope = build_event(event_payload(n), occurred_at=BASE, ids=ids)
-                with storage.unit_of_work(cross_tenant=True) as uow:
+                with last.unit_of_work(cross_tenant=True) as uow:
                     uow.outbox.append(outbox_message(envelope))
                     uow.commit()
                 committed[envelope.event_id] = time.time()
@@ -293,10 +324,7 @@ async def run_database(
         arrivals = await receiver.call("GET", "/arrivals")
         latencies = [(at - committed[event_id]) * 1000 for event_id, at in arrivals]
     finally:
-        if runner is not None:
-            await runner.stop()
-        if workers is not None:
-            await asyncio.to_thread(workers.stop)
+        await stop_workers(runner, workers)
 
     # 3. the same signed bodies from a bare client, same concurrency
     bodies = []
@@ -315,22 +343,28 @@ async def run_database(
             ) as response:
                 await response.read()
 
-        for _ in range(BARE_ROUNDS):  # the median of a few rounds: one is over in a second
+        for _ in range(args.rounds):
             await receiver.call("POST", "/reset")
             started = time.perf_counter()
             await asyncio.gather(*(post(body, headers) for body, headers in bodies))
             rates.append(args.events / (time.perf_counter() - started))
             await receiver.wait_for(args.events)
     bare = statistics.median(rates)
-    empty(storage)
-    storage.close()
+    empty(last)
+    last.close()
     return {
+        "rounds_per_s": throughputs,
+        "bare_rounds_per_s": rates,
         "deliveries_per_s": throughput,
         "p50_ms": statistics.median(latencies),
         "p99_ms": percentile(latencies, 0.99),
         "bare_per_s": bare,
         "ratio": throughput / bare,
     }
+
+
+def rounded(value: float | list[float]) -> float | list[float]:
+    return [round(v) for v in value] if isinstance(value, list) else round(value, 3)
 
 
 def ensure_postgres_database(url: str) -> None:
@@ -366,7 +400,7 @@ async def run(args: argparse.Namespace) -> None:
             result = await run_database(name, url, receiver, args)
             print(json.dumps({"database": name, "events": args.events,
                               "concurrency": args.concurrency, "workers": args.workers,
-                              **{k: round(v, 3) for k, v in result.items()}}))
+                              **{k: rounded(v) for k, v in result.items()}}))
             print(
                 f"{name:10s} {args.workers or 'in-process':>10} "
                 f"{result['deliveries_per_s']:8.0f} deliveries/s   "
@@ -384,6 +418,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="throughput rounds of each side; the median is reported")
     parser.add_argument("--latency-events", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=200.0, help="events/s in the latency run")
     parser.add_argument("--port", type=int, default=8599)

@@ -121,10 +121,15 @@ class _Pending:
         self.frames = frames
 
     def end(self, outcome: SendResult | Exception) -> None:
-        """Report ``outcome`` (once: later calls do nothing)."""
+        """Report ``outcome`` (once: later calls do nothing). A callback that raises is
+        logged: one caller's bug must not cost the other requests their results."""
         done, self.done = self.done, None
-        if done is not None:
+        if done is None:
+            return
+        try:
             done(outcome)
+        except Exception:
+            log.exception("handling the result of a webhook request failed")
 
 
 class SenderUnavailable(Exception):
@@ -402,15 +407,11 @@ class ProcessSender:
             entry = self._pending.pop(number, None)
             if entry is None:
                 continue
-            try:
-                if failure is not None:
-                    entry.end(SenderFailure(failure))
-                else:
-                    entry.end(SendResult(status_code=status, error=error,
-                                         duration_ms=duration_ms, permanent=permanent,
-                                         sent=sent))
-            except Exception:  # one caller's bug must not cost the others their results
-                log.exception("handling the result of a webhook request failed")
+            if failure is not None:
+                entry.end(SenderFailure(failure))
+            else:
+                entry.end(SendResult(status_code=status, error=error, duration_ms=duration_ms,
+                                     permanent=permanent, sent=sent))
 
     def _lost(self, frames: _Frames[Reply] | None, why: str) -> None:
         """End every request in flight to ``frames`` (None: to any child) as a network

@@ -641,17 +641,22 @@ def test_a_failing_callback_costs_no_other_request_its_result(receiver: Receiver
 @pytest.mark.parametrize("kind", list(SENDERS))
 def test_close_reports_every_submitted_request(receiver: Receiver, kind: str) -> None:
     """Requests still running when the sender closes are reported all the same: as a
-    network error from the child process, as cancelled from the in-process sender."""
+    network error from the child process, as cancelled from the in-process sender (also
+    when another request's callback raises)."""
     receiver.delay = 5.0
+
+    def broken(outcome: SendResult | Exception) -> None:
+        raise RuntimeError("a bug in the caller")
 
     async def go() -> list[SendResult | Exception]:
         sender = SENDERS[kind](LOCAL, REQUEST_TIMEOUT)
         await sender.open()
         outcomes: list[SendResult | Exception] = []
+        sender.submit(f"{receiver.url}/broken", BODY, HEADERS, start_by=None, done=broken)
         for n in range(3):
             sender.submit(f"{receiver.url}/{n}", BODY, HEADERS, start_by=None,
                           done=outcomes.append)
-        await hits_arrive(receiver, 3)
+        await hits_arrive(receiver, 4)
         await sender.close()
         return outcomes
 
