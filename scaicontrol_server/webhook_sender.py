@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Final, Protocol
 
@@ -25,8 +25,8 @@ from scaicontrol_core.webhooks import REQUEST_TIMEOUT, UrlPolicy, UrlProblem, ch
 from .webhook_http import HttpClient, Resolver, SystemResolver, bracketed
 
 __all__ = [
-    "NOT_SENT", "Done", "PolicyResolver", "SendResult", "Sender", "UnsafeTarget",
-    "WebhookSender", "report_to",
+    "NOT_SENT", "Done", "PolicyResolver", "ReportingTasks", "SendResult", "Sender",
+    "UnsafeTarget", "WebhookSender",
 ]
 
 #: Problems of the URL itself: no retry can fix them, so the delivery is dead at once.
@@ -88,20 +88,35 @@ class Sender(Protocol):
     async def close(self) -> None: ...
 
 
-def report_to(done: Done) -> Callable[[asyncio.Task[SendResult]], None]:
-    """A task callback that passes the task's result (or exception) to ``done``."""
+class ReportingTasks:
+    """Requests run in tasks of their own, each reporting its result (or what it raised,
+    or its cancellation) to its ``done``; cancelled together on close."""
 
-    def report(task: asyncio.Task[SendResult]) -> None:
-        if task.cancelled():
-            done(RuntimeError("the request was cancelled"))
-            return
-        failure = task.exception()
-        if failure is None:
-            done(task.result())
-        else:
-            done(failure if isinstance(failure, Exception) else RuntimeError(repr(failure)))
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[SendResult]] = set()
 
-    return report
+    def start(self, request: Coroutine[Any, Any, SendResult], done: Done) -> None:
+        task = asyncio.get_running_loop().create_task(request)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+        def report(task: asyncio.Task[SendResult]) -> None:
+            if task.cancelled():
+                done(RuntimeError("the request was cancelled"))
+                return
+            failure = task.exception()
+            if failure is None:
+                done(task.result())
+            else:
+                done(failure if isinstance(failure, Exception) else RuntimeError(repr(failure)))
+
+        task.add_done_callback(report)
+
+    async def cancel(self) -> None:
+        """Cancel every task still running and wait for them (``done`` hears of each)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 #: The result of a request that was not started in time.
@@ -148,7 +163,7 @@ class WebhookSender:
                                   ssl_context=ssl_context, body_limit=BODY_LIMIT)
         self._seconds = timeout.total_seconds()
         self._verdicts: dict[str, UnsafeTarget | None] = {}
-        self._submitted: set[asyncio.Task[SendResult]] = set()
+        self._submitted = ReportingTasks()
 
     def _precheck(self, url: str) -> UnsafeTarget | None:
         """The URL's own verdict (host names are checked again once resolved)."""
@@ -196,20 +211,14 @@ class WebhookSender:
         done: Done,
     ) -> None:
         """``send`` in a task of its own; ``done`` gets the result."""
-        task = asyncio.get_running_loop().create_task(
-            self.send(url, body, headers, start_by=start_by))
-        self._submitted.add(task)
-        task.add_done_callback(self._submitted.discard)
-        task.add_done_callback(report_to(done))
+        self._submitted.start(self.send(url, body, headers, start_by=start_by), done)
 
     async def open(self) -> None:
         """Nothing to prepare: connections open with the first requests."""
 
     async def close(self) -> None:
         """Cancel submitted requests still running (``done`` hears of it), then close."""
-        for task in list(self._submitted):
-            task.cancel()
-        await asyncio.gather(*self._submitted, return_exceptions=True)
+        await self._submitted.cancel()
         await self._client.close()
 
     async def __aenter__(self) -> WebhookSender:

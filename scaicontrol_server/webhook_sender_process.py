@@ -43,7 +43,7 @@ from typing import Any, Final, Generic, TypeVar
 
 from scaicontrol_core.webhooks import REQUEST_TIMEOUT, UrlPolicy
 
-from .webhook_sender import NOT_SENT, Done, SendResult, WebhookSender, report_to
+from .webhook_sender import NOT_SENT, Done, ReportingTasks, SendResult, WebhookSender
 
 __all__ = ["PIPELINE", "RESULT_GRACE", "ProcessSender", "SenderFailure", "SenderUnavailable"]
 
@@ -247,7 +247,7 @@ class ProcessSender:
         self._outgoing: list[Request] = []
         self._watchdog: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
-        self._starting_sends: set[asyncio.Task[SendResult]] = set()
+        self._starting_sends = ReportingTasks()
         self.children_started = 0
 
     async def open(self) -> None:
@@ -291,11 +291,7 @@ class ProcessSender:
         if frames is not None and frames.transport is not None:
             self._enqueue(frames, url, body, headers, start_by, done)
             return
-        task = asyncio.get_running_loop().create_task(
-            self.send(url, body, headers, start_by=start_by))
-        self._starting_sends.add(task)
-        task.add_done_callback(self._starting_sends.discard)
-        task.add_done_callback(report_to(done))
+        self._starting_sends.start(self.send(url, body, headers, start_by=start_by), done)
 
     def _enqueue(self, frames: _Frames[Reply], url: str, body: bytes,
                  headers: Mapping[str, str], start_by: float | None, done: Done) -> None:
@@ -313,9 +309,7 @@ class ProcessSender:
     async def close(self) -> None:
         """Hang up on the child (its requests in flight end as network errors), stop it.
         Submitted requests still waiting for a child to start are cancelled."""
-        for task in list(self._starting_sends):
-            task.cancel()
-        await asyncio.gather(*self._starting_sends, return_exceptions=True)
+        await self._starting_sends.cancel()
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
