@@ -3,23 +3,25 @@
     python bench/webhooks.py [--events 5000] [--concurrency 64] [--databases sqlite,postgresql]
                              [--workers N] [--rounds 3]
 
-For each database it runs three phases against an aiohttp receiver in its own process:
+For each database it runs ``--rounds`` rounds (3) against an aiohttp receiver in its own
+process, each made of:
 
-1. throughput: N events are committed, then freshly started worker jobs (fan-out and
-   delivery, driven by the real ``WorkerRunner``) deliver them; prints deliveries per
-   second, the median of ``--rounds`` rounds (3), each on a freshly migrated database
-   with new workers.
-   With ``--workers N`` (PostgreSQL), the jobs run in N ``scaicontrol worker`` processes
-   sharing the concurrency instead, timed from the moment the first one is running;
-2. latency: events are committed one per transaction at a steady rate while the last
-   round's workers run; prints commit-to-receipt latency (p50, p99) measured per event;
-3. baseline: the same signed bodies POSTed by a bare aiohttp client at the same
-   concurrency (the median of as many rounds); prints its rate and the ratio
-   dispatcher / bare client.
+1. throughput: on a freshly migrated database, N events are committed, then freshly
+   started worker jobs (fan-out and delivery, driven by the real ``WorkerRunner``)
+   deliver them. With ``--workers N`` (PostgreSQL), the jobs run in N ``scaicontrol
+   worker`` processes sharing the concurrency instead, timed from the moment the first
+   one is running;
+2. (last round only) latency: events are committed one per transaction at a steady rate
+   while the workers run; commit-to-receipt latency (p50, p99) is measured per event;
+3. baseline, right after: the same signed bodies POSTed by a bare aiohttp client at the
+   same concurrency.
 
-A single round of either side is over in about a second, on a machine whose speed may
-change from one second to the next; the median of a few rounds, taken alike on both
-sides, is steadier than one round. The JSON line lists every round.
+Both sides are timed from their start until the receiver has the last POST (by its own
+clock, so the polling does not count). It prints the median deliveries per second, the
+median bare-client rate, and the median of the rounds' ratios dispatcher / bare client:
+a round of either side is over in about a second, on a machine whose speed changes from
+one second to the next, so each dispatcher round is compared with the bare round that
+follows it. The JSON line lists every round.
 
 PostgreSQL uses ``--postgres-url`` (default: database ``scaicontrol_bench`` on the local
 server, created if missing; its tables are dropped and migrated afresh).
@@ -87,7 +89,8 @@ def run_receiver(port: int) -> None:
         return web.Response(status=204)
 
     async def stats(request: web.Request) -> web.Response:
-        return web.json_response({"count": len(arrivals)})
+        last = arrivals[-1][1] if arrivals else None
+        return web.json_response({"count": len(arrivals), "last": last})
 
     async def dump(request: web.Request) -> web.Response:
         return web.json_response(arrivals)
@@ -126,12 +129,15 @@ class Receiver:
                 await asyncio.sleep(0.1)
         raise RuntimeError("the receiver did not start")
 
-    async def wait_for(self, count: int, timeout: float = 600.0) -> None:
+    async def wait_for(self, count: int, timeout: float = 600.0) -> float:
+        """Wait until ``count`` POSTs arrived; returns when the last one did
+        (``time.time()``, so that how often this polls does not count)."""
         deadline = time.monotonic() + timeout
-        while (await self.call("GET", "/stats"))["count"] < count:
+        while (stats := await self.call("GET", "/stats"))["count"] < count:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"only some of {count} deliveries arrived")
             await asyncio.sleep(0.05)
+        return float(stats["last"])
 
     async def stop(self) -> None:
         if self._session is not None:
@@ -174,7 +180,7 @@ class WorkerProcesses:
             line = process.stdout.readline()
             if "worker running" not in line:
                 raise RuntimeError(f"a worker did not start: {line}{process.stdout.read()}")
-            first = first or time.perf_counter()
+            first = first or time.time()
         assert first is not None
         return first
 
@@ -258,6 +264,36 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def signed_bodies(count: int, secret: str, ids: RandomIds, clock: SystemClock
+                  ) -> list[tuple[bytes, dict[str, str]]]:
+    """The bodies of events 0..count-1 as the dispatcher sends them, signed with ``secret``."""
+    bodies = []
+    for n in range(count):
+        envelope = build_event(event_payload(n), occurred_at=BASE, ids=ids)
+        body = envelope_to_json(envelope)
+        bodies.append((body, delivery_headers(envelope, body, secret, clock.now())))
+    return bodies
+
+
+async def bare_round(receiver: Receiver, bodies: list[tuple[bytes, dict[str, str]]],
+                     concurrency: int) -> float:
+    """POSTs per second of a bare aiohttp client (new connections, like new workers)."""
+    await receiver.call("POST", "/reset")
+    semaphore = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def post(body: bytes, headers: dict[str, str]) -> None:
+            async with semaphore, session.post(
+                receiver.url + "/hook", data=body, headers=headers, allow_redirects=False
+            ) as response:
+                await response.read()
+
+        started = time.time()
+        await asyncio.gather(*(post(body, headers) for body, headers in bodies))
+    return len(bodies) / (await receiver.wait_for(len(bodies)) - started)
+
+
 async def run_database(
     name: str, url: str, receiver: Receiver, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -267,15 +303,17 @@ async def run_database(
         database_url=url, webhook_allow_http=True, webhook_allowlist=("127.0.0.1",),
         webhook_concurrency=args.concurrency,
     )
-
-    # 1. throughput, for each round: a fresh database with a backlog of N events, then
-    #    freshly started workers
     storage: SqlAlchemyStorage | None = None
     workers: WorkerProcesses | None = None
     runner: WorkerRunner | None = None
     throughputs: list[float] = []
+    rates: list[float] = []
+    latencies: list[float] = []
+    bodies: list[tuple[bytes, dict[str, str]]] = []
     try:
         for number in range(args.rounds):
+            # 1. throughput: a fresh database with a backlog of N events, then freshly
+            #    started workers; timed until the receiver has the last POST
             await receiver.call("POST", "/reset")
             if storage is not None:
                 storage.close()
@@ -290,81 +328,68 @@ async def run_database(
                 runner = WorkerRunner(webhook_jobs(storage, settings, clock), clock,
                                       storage=storage)
                 await runner.open()
-                started = time.perf_counter()
+                started = time.time()
                 runner.start()
-            await receiver.wait_for(args.events)
-            throughputs.append(args.events / (time.perf_counter() - started))
-            if number < args.rounds - 1:  # the last round's workers serve the latency run
-                await stop_workers(runner, workers)
-                runner = workers = None
-        throughput = statistics.median(throughputs)
-        assert storage is not None
-        last: SqlAlchemyStorage = storage  # the last round's, still served by its workers
-
-        # 2. latency: one event per transaction at a steady rate, workers running
-        await receiver.call("POST", "/reset")
-        committed: dict[str, float] = {}
-
-        def produce() -> None:
-            interval = 1.0 / args.rate
-            next_at = time.perf_counter()
-            for n in range(args.events, args.events + args.latency_events):
-                envelope = build_event(event_payload(n), occurred_at=BASE, ids=ids)
-                with last.unit_of_work(cross_tenant=True) as uow:
-                    uow.outbox.append(outbox_message(envelope))
-                    uow.commit()
-                committed[envelope.event_id] = time.time()
-                next_at += interval
-                time.sleep(max(0.0, next_at - time.perf_counter()))
-
-        producer = threading.Thread(target=produce)
-        producer.start()
-        await asyncio.to_thread(producer.join)
-        await receiver.wait_for(args.latency_events)
-        arrivals = await receiver.call("GET", "/arrivals")
-        latencies = [(at - committed[event_id]) * 1000 for event_id, at in arrivals]
+            throughputs.append(args.events / (await receiver.wait_for(args.events) - started))
+            if not bodies:
+                bodies = signed_bodies(args.events, subscription.secret, ids, clock)
+            if number == args.rounds - 1:
+                # 2. latency, once, while the last round's workers run
+                latencies = await measure_latency(storage, receiver, args, ids)
+            await stop_workers(runner, workers)
+            runner = workers = None
+            # 3. right after, the same signed bodies from a bare client
+            rates.append(await bare_round(receiver, bodies, args.concurrency))
     finally:
         await stop_workers(runner, workers)
-
-    # 3. the same signed bodies from a bare client, same concurrency
-    bodies = []
-    for n in range(args.events):
-        envelope = build_event(event_payload(n), occurred_at=BASE, ids=ids)
-        body = envelope_to_json(envelope)
-        bodies.append((body, delivery_headers(envelope, body, subscription.secret, clock.now())))
-    semaphore = asyncio.Semaphore(args.concurrency)
-    connector = aiohttp.TCPConnector(limit=args.concurrency)
-    rates = []
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def post(body: bytes, headers: dict[str, str]) -> None:
-            async with semaphore, session.post(
-                receiver.url + "/hook", data=body, headers=headers, allow_redirects=False
-            ) as response:
-                await response.read()
-
-        for _ in range(args.rounds):
-            await receiver.call("POST", "/reset")
-            started = time.perf_counter()
-            await asyncio.gather(*(post(body, headers) for body, headers in bodies))
-            rates.append(args.events / (time.perf_counter() - started))
-            await receiver.wait_for(args.events)
-    bare = statistics.median(rates)
-    empty(last)
-    last.close()
+    assert storage is not None
+    empty(storage)
+    storage.close()
+    ratios = [mine / bare for mine, bare in zip(throughputs, rates, strict=True)]
     return {
         "rounds_per_s": throughputs,
         "bare_rounds_per_s": rates,
-        "deliveries_per_s": throughput,
+        "round_ratios": ratios,
+        "deliveries_per_s": statistics.median(throughputs),
         "p50_ms": statistics.median(latencies),
         "p99_ms": percentile(latencies, 0.99),
-        "bare_per_s": bare,
-        "ratio": throughput / bare,
+        "bare_per_s": statistics.median(rates),
+        "ratio": statistics.median(ratios),
     }
 
 
+async def measure_latency(storage: SqlAlchemyStorage, receiver: Receiver,
+                          args: argparse.Namespace, ids: RandomIds) -> list[float]:
+    """Commit-to-receipt milliseconds of events committed one per transaction at a
+    steady rate."""
+    await receiver.call("POST", "/reset")
+    committed: dict[str, float] = {}
+
+    def produce() -> None:
+        interval = 1.0 / args.rate
+        next_at = time.perf_counter()
+        for n in range(args.events, args.events + args.latency_events):
+            envelope = build_event(event_payload(n), occurred_at=BASE, ids=ids)
+            with storage.unit_of_work(cross_tenant=True) as uow:
+                uow.outbox.append(outbox_message(envelope))
+                uow.commit()
+            committed[envelope.event_id] = time.time()
+            next_at += interval
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    await asyncio.to_thread(producer.join)
+    await receiver.wait_for(args.latency_events)
+    arrivals = await receiver.call("GET", "/arrivals")
+    return [(at - committed[event_id]) * 1000 for event_id, at in arrivals]
+
+
 def rounded(value: float | list[float]) -> float | list[float]:
-    return [round(v) for v in value] if isinstance(value, list) else round(value, 3)
+    """Rates as whole numbers, everything else (ratios, milliseconds) to 3 decimals."""
+    if isinstance(value, list):
+        return [round(v) if v >= 10 else round(v, 3) for v in value]
+    return round(value, 3)
 
 
 def ensure_postgres_database(url: str) -> None:
