@@ -18,31 +18,17 @@ from typing import Any, Final
 import orjson
 
 from scaicontrol_core.events import canonical_json
+from scaicontrol_core.plain_json import is_plain
 
 __all__ = ["render_body"]
 
-_SCALARS: Final = frozenset({str, int, bool, type(None)})
 _OPTIONS: Final = orjson.OPT_SORT_KEYS
-
-
-def _plain(document: dict[str, Any]) -> bool:
-    """Whether ``document`` holds only dicts, lists, str, int, bool and None (exact types)."""
-    stack: list[Any] = [document]  # dicts and lists
-    while stack:
-        node = stack.pop()
-        for value in node.values() if type(node) is dict else node:
-            kind = type(value)
-            if kind is dict or kind is list:
-                stack.append(value)
-            elif kind not in _SCALARS:
-                return False
-    return True
 
 
 def render_body(document: Mapping[str, Any]) -> bytes:
     """``canonical_json(document)``, by orjson when that gives the same bytes; raises
     ``ValidationError`` for what cannot be rendered, as ``canonical_json`` does."""
-    if type(document) is dict and _plain(document):
+    if type(document) is dict and is_plain(document):
         try:
             return orjson.dumps(document, option=_OPTIONS)
         except orjson.JSONEncodeError:

@@ -1,4 +1,5 @@
-"""Stored JSON is read back exactly as ``json.loads`` reads it, faster where that is safe."""
+"""Stored JSON is read back exactly as ``json.loads`` reads it, and written so that it reads
+back as what ``json.dumps`` would have stored, faster where that is safe."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from hypothesis import strategies as st
 
 pytest.importorskip("orjson")
 
-from scaicontrol_adapters.storage.sqlalchemy.json_codec import load_json
+import orjson
+
+from scaicontrol_adapters.storage.sqlalchemy.json_codec import dump_json, load_json
+from scaicontrol_core.plain_json import is_plain
 from scaicontrol_core.testing.webhook_storage_contract import delivery
 
 if TYPE_CHECKING:
@@ -69,3 +73,47 @@ def test_big_integers_come_back_exactly_from_the_database(
     with sql_storage.unit_of_work(cross_tenant=True) as uow:
         stored = uow.webhook_deliveries.get(delivery(1).id)
     assert stored is not None and same(dict(stored.payload), payload)
+
+
+odd_documents = st.recursive(
+    scalars | st.floats() | st.text(st.characters(codec=None, categories=["Cs"])),
+    lambda inner: (st.lists(inner, max_size=5) | st.tuples(inner)
+                   | st.dictionaries(st.text() | st.integers() | st.booleans(), inner,
+                                     max_size=5)),
+    max_leaves=30,
+)
+
+
+@given(odd_documents)
+def test_written_json_reads_back_as_the_standard_library_would_store_it(value: Any) -> None:
+    """Whatever is bound to a JSON column, its text reads back as ``json.dumps``'s does,
+    NaN, lone surrogates, huge integers, tuples and non-string keys included."""
+    text = dump_json(value)
+    standard = json.dumps(value)
+    back, expected = load_json(text), json.loads(standard)
+    assert same(back, expected) or json.dumps(back) == json.dumps(expected)  # NaN != NaN
+
+
+@given(documents)
+def test_plain_documents_are_written_by_orjson(value: Any) -> None:
+    """A plain document orjson can encode is written by it; anything else by json."""
+    try:
+        fast: str | None = orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        fast = None
+    expected = fast if is_plain(value) and fast is not None else json.dumps(value)
+    assert dump_json(value) == expected
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    ({"a": [1, "é", None, True]}, '{"a":[1,"é",null,true]}'),
+    ({"f": 0.5}, '{"f": 0.5}'),
+    ({"n": float("nan")}, '{"n": NaN}'),
+    ({1: "x"}, '{"1": "x"}'),
+    ({"big": 2**64}, '{"big": 18446744073709551616}'),
+    ({"t": (1, 2)}, '{"t": [1, 2]}'),
+    ("just text", '"just text"'),
+])
+def test_which_encoder_writes_what(value: Any, text: str) -> None:
+    """Plain documents by orjson (compact, UTF-8); everything else by ``json.dumps``."""
+    assert dump_json(value) == text

@@ -14,7 +14,7 @@ from sqlalchemy.pool import StaticPool
 
 from scaicontrol_core.errors import ConfigurationError, MissingDependency
 
-from .json_codec import load_json
+from .json_codec import dump_json, load_json
 from .types import MYSQL_DIALECTS
 
 __all__ = [
@@ -84,7 +84,9 @@ def create_storage_engine(url: str | URL, options: EngineOptions) -> Engine:
     except ArgumentError as exc:
         raise ConfigurationError(f"bad database URL: {exc}", setting="url") from None
     backend = parsed.get_backend_name()
-    kwargs: dict[str, Any] = {"echo": options.echo, "json_deserializer": load_json}
+    kwargs: dict[str, Any] = {
+        "echo": options.echo, "json_deserializer": load_json, "json_serializer": dump_json,
+    }
     if backend == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": options.busy_timeout}
         if is_sqlite_memory(parsed):

@@ -17,6 +17,7 @@ from scaicontrol_core.errors import ValidationError
 from scaicontrol_core.events import canonical_json, envelope_to_dict
 from scaicontrol_core.events.topics import Topic
 from scaicontrol_core.ids import SequentialIds
+from scaicontrol_core.plain_json import is_plain
 from scaicontrol_core.webhooks.samples import sample_event
 from scaicontrol_server import webhook_body
 from scaicontrol_server.webhook_body import render_body
@@ -89,7 +90,7 @@ def valid_texts() -> st.SearchStrategy[str]:
     max_leaves=20)))
 def test_plain_documents_take_the_orjson_path(document: dict[str, Any]) -> None:
     """A plain document is recognised as such, and orjson alone renders it exactly."""
-    assert webhook_body._plain(document)
+    assert is_plain(document)
     assert orjson.dumps(document, option=webhook_body._OPTIONS) == canonical_json(document)
 
 
