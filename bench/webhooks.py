@@ -58,9 +58,9 @@ from scaicontrol_core.events import (
     SubscriptionStatus,
     build_event,
     envelope_to_json,
-    outbox_message,
 )
 from scaicontrol_core.ids import RandomIds
+from scaicontrol_core.notifications import record_event
 from scaicontrol_core.ports import StorageConfig
 from scaicontrol_core.webhooks import UrlPolicy, delivery_headers
 from scaicontrol_core.webhooks.admin import NewSubscription, create_subscription
@@ -216,8 +216,7 @@ def event_payload(n: int) -> SubscriptionChanged:
 def commit_events(storage: SqlAlchemyStorage, numbers: Sequence[int], ids: RandomIds) -> None:
     with storage.unit_of_work(cross_tenant=True) as uow:
         for n in numbers:
-            envelope = build_event(event_payload(n), occurred_at=BASE, ids=ids)
-            uow.outbox.append(outbox_message(envelope))
+            record_event(uow, build_event(event_payload(n), occurred_at=BASE, ids=ids))
         uow.commit()
 
 
@@ -371,7 +370,7 @@ async def measure_latency(storage: SqlAlchemyStorage, receiver: Receiver,
         for n in range(args.events, args.events + args.latency_events):
             envelope = build_event(event_payload(n), occurred_at=BASE, ids=ids)
             with storage.unit_of_work(cross_tenant=True) as uow:
-                uow.outbox.append(outbox_message(envelope))
+                record_event(uow, envelope)
                 uow.commit()
             committed[envelope.event_id] = time.time()
             next_at += interval

@@ -15,8 +15,9 @@ import threading
 from pathlib import Path
 
 from scaicontrol_adapters.storage.memory import MemoryStorage
-from scaicontrol_core.events import Topic, outbox_message
+from scaicontrol_core.events import Topic
 from scaicontrol_core.ids import RandomIds
+from scaicontrol_core.notifications import record_event
 from scaicontrol_core.webhooks import UrlPolicy
 from scaicontrol_core.webhooks.admin import NewSubscription, create_subscription
 from scaicontrol_core.webhooks.samples import sample_event
@@ -48,7 +49,7 @@ def main() -> None:
                             policy=policy, now=clock.now(), ids=ids, random_bytes=b"")
         for topic in (Topic.SUBSCRIPTION_ACTIVATED, Topic.SUBSCRIPTION_TRIAL_ENDING,
                       Topic.PARTNER_BILLING_LINKED):
-            uow.outbox.append(outbox_message(sample_event(topic, now=clock.now(), ids=ids)))
+            record_event(uow, sample_event(topic, now=clock.now(), ids=ids))
         uow.commit()
 
     for name, handled in asyncio.run(run_once(webhook_jobs(storage, settings, clock), clock)):

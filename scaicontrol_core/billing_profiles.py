@@ -28,7 +28,6 @@ from .events import (
     TenantBillingLinked,
     TenantBillingUpdated,
     build_event,
-    outbox_message,
 )
 from .identity_records import (
     EinvoiceFormat,
@@ -37,6 +36,7 @@ from .identity_records import (
     TenantBillingProfile,
 )
 from .ids import IdFactory
+from .notifications.recording import record_event
 from .ports import UnitOfWork
 from .records import Partner, Tenant
 
@@ -190,7 +190,7 @@ def upsert_billing_profile(
             company_name=profile.company_name, country_code=profile.country_code,
             vat_number=profile.vat_number, contact_email=profile.contact_email,
         )
-    uow.outbox.append(outbox_message(build_event(payload, occurred_at=now, ids=ids)))
+    record_event(uow, build_event(payload, occurred_at=now, ids=ids))
     record_change(
         uow, actor=actor, action="billing_profile.upsert", resource_type="billing_profile",
         resource_id=tenant.id, before=current, after=profile, now=now, ids=ids,
@@ -253,7 +253,7 @@ def patch_partner_configuration(
             country_code=config.seller_country_code, vat_number=config.vat_number,
         )
     if payload is not None:
-        uow.outbox.append(outbox_message(build_event(payload, occurred_at=now, ids=ids)))
+        record_event(uow, build_event(payload, occurred_at=now, ids=ids))
     record_change(
         uow, actor=actor, action="partner_configuration.update",
         resource_type="partner_configuration", resource_id=partner.id, before=current,

@@ -156,7 +156,6 @@ class DispatcherStats:
     """Running totals of one dispatcher, for logs, tests and the benchmark."""
 
     events: int = 0
-    notifications: int = 0
     attempts: int = 0
     dispatched: int = 0
     retrying: int = 0
@@ -207,7 +206,6 @@ class WebhookDispatcher:
             self._in_transaction, lambda uow: self._fan_out_in(uow, limit)
         )
         self.stats.events += result.events
-        self.stats.notifications += result.notifications
         self._accept(result.jobs)
         return result.events
 

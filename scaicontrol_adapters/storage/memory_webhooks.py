@@ -44,10 +44,14 @@ def _within(value: datetime, start: datetime | None, end: datetime | None) -> bo
 
 class _BatchInsert(_Repository):
     def add_many(self, records: Sequence[Any]) -> int:
-        rows = self._rows
-        added = 0
+        rows = self._rows  # checks the scope
         for record in records:
             self._check_scope(record)
+        return self._insert_new(rows, records)
+
+    def _insert_new(self, rows: dict[str, Any], records: Sequence[Any]) -> int:
+        added = 0
+        for record in records:
             if record.id in rows:
                 continue
             rows[record.id] = attrs.evolve(record, version=1)
@@ -141,6 +145,11 @@ class MemoryAttempts(_BatchInsert):
 
 class MemoryNotifications(_BatchInsert):
     """Notifications as one user sees them, with broadcast read receipts resolved."""
+
+    def add_for_event(self, notification: Notification) -> bool:
+        self._uow.ensure_open()
+        every_tenant = self._uow.work.records[self._kind.name]
+        return self._insert_new(every_tenant, [notification]) == 1
 
     def _for_user(
         self, user_id: str, unread_only: bool, category: str | None

@@ -12,9 +12,10 @@ from datetime import datetime
 
 from ..catalog_records import PackSubscription, Plan, ServicePack, Subscription
 from ..errors import Conflict, NotFound, ValidationError
-from ..events import EventPayload, build_event, outbox_message
+from ..events import EventPayload, build_event
 from ..ids import IdFactory
 from ..machines.subscription import LIVE_STATES
+from ..notifications.recording import record_event
 from ..ports import UnitOfWork
 from ..records import OrgStatus, Tenant
 from .lifecycle import Change
@@ -52,9 +53,10 @@ def check_reason(reason: str | None) -> str | None:
 
 def record_events(uow: UnitOfWork, ids: IdFactory, events: Iterable[EventPayload],
                   at: datetime) -> None:
-    """Append each event to the outbox (a key that is already there is not stored twice)."""
+    """Record each event: its outbox row and its tenant's notification (an event whose key
+    is in the outbox already is not recorded twice)."""
     for payload in events:
-        uow.outbox.append(outbox_message(build_event(payload, occurred_at=at, ids=ids)))
+        record_event(uow, build_event(payload, occurred_at=at, ids=ids))
 
 
 def save_change(uow: UnitOfWork, ids: IdFactory, change: Change) -> Subscription:

@@ -1,9 +1,11 @@
 """Outbound events: the 14 topics, the envelope, idempotency keys, payloads and schemas.
 
 Pure values and functions only: time and ids are parameters. A domain operation builds a
-payload, wraps it with :func:`build_event` and appends :func:`outbox_message` to the outbox in
-the same transaction as the change; the dispatcher later renders :func:`envelope_to_json`
-(or :func:`canonical_json` of the stored dict) and signs those bytes.
+payload, wraps it with :func:`build_event` and records it in the same transaction as the
+change (:func:`scaicontrol_core.notifications.record_event` appends :func:`outbox_message`
+to the outbox and adds the tenant's notification); the dispatcher later renders
+:func:`envelope_to_json` (or :func:`canonical_json` of the stored dict) and signs those
+bytes.
 
 Modules: ``topics`` (catalog), ``keys`` (idempotency keys), ``common`` (base class and wire
 enums), ``billing``, ``subscriptions``, ``packs`` (payloads), ``catalog`` (topic -> class),

@@ -81,6 +81,12 @@ class NotificationRepository(Repository[Notification], Protocol):
         were inserted."""
         ...
 
+    def add_for_event(self, notification: Notification) -> bool:
+        """Insert the notification made from a recorded event, whatever the unit of work's
+        tenant scope (the event decides the tenant, as for its outbox row); False if its
+        id exists."""
+        ...
+
     def find_for_user(
         self,
         user_id: str,

@@ -296,3 +296,19 @@ class WebhookStorageContract:
                 uow.notifications.add_many([notification(9)])
         with storage.unit_of_work() as uow, pytest.raises(TenantScopeRequired):
             uow.notifications.find_for_user("usr_me")
+
+    def test_event_notifications_are_stored_whatever_the_scope(self, storage: Storage) -> None:
+        """``add_for_event`` stores a notification from any unit of work (unscoped, or
+        scoped to another tenant), once per id; ``add_many`` still refuses both."""
+        with storage.unit_of_work() as uow:
+            assert uow.notifications.add_for_event(notification(1))
+            assert not uow.notifications.add_for_event(notification(1, title="Again"))
+            with pytest.raises(TenantScopeRequired):
+                uow.notifications.add_many([notification(2)])
+            uow.commit()
+        with storage.unit_of_work(tenant_id="tnt_b") as uow:
+            assert uow.notifications.add_for_event(notification(3))
+            uow.commit()
+        with storage.unit_of_work(tenant_id="tnt_a") as uow:
+            assert [v.title for v in uow.notifications.find_for_user("usr_me")] == [
+                "Title 3", "Title 1"]

@@ -4,9 +4,10 @@ Work is split around the network: one transaction hands out work, the POSTs happ
 any transaction, and one transaction records how they went.
 
 * :func:`fan_out` leases event messages from the outbox and makes one delivery per active
-  subscription whose patterns match (and a broadcast notification when the event concerns
-  a tenant). The deliveries of a first attempt are not stored yet: the leased message is
-  the unit of work. A message nobody subscribes to is completed at once.
+  subscription whose patterns match. The deliveries of a first attempt are not stored yet:
+  the leased message is the unit of work. A message nobody subscribes to is completed at
+  once. (An event's notification is made when it is recorded:
+  :func:`~scaicontrol_core.notifications.recording.record_event`.)
 * :func:`claim_deliveries` leases stored deliveries that are due: retries, redeliveries,
   replays and test events.
 * :func:`settle` records each attempt and applies the retry policy: a first attempt stores
@@ -28,8 +29,6 @@ import attrs
 
 from ..events import OUTBOX_KIND, Topic
 from ..machines.delivery import DELIVERY, DeliveryStatus, DeliveryTrigger
-from ..notifications.from_events import notification_for_event
-from ..notifications.model import Notification
 from .matching import matches_any
 from .model import (
     DeliveryAttempt,
@@ -83,7 +82,6 @@ class FanOut:
 
     events: int
     jobs: list[DeliveryJob]
-    notifications: int
     broken_events: int
 
 
@@ -110,10 +108,9 @@ def fan_out(
     """
     messages = uow.outbox.claim(owner=owner, now=now, lease=lease, limit=limit, kinds=[OUTBOX_KIND])
     if not messages:
-        return FanOut(events=0, jobs=[], notifications=0, broken_events=0)
+        return FanOut(events=0, jobs=[], broken_events=0)
     active = uow.webhook_subscriptions.find({"is_active": True})
     jobs: list[DeliveryJob] = []
-    notifications: list[Notification] = []
     sound: list[int] = []
     audiences: dict[str, list[WebhookSubscription]] = {}  # topic -> matching subscriptions
     for message in messages:
@@ -132,20 +129,12 @@ def fan_out(
                 delivery=_first_delivery(message, envelope, subscription, owner, now),
                 subscription=subscription, message_seq=message.seq,
             ))
-        notification = notification_for_event(
-            envelope, message.tenant_id, created_at=message.created_at
-        )
-        if notification is not None:
-            notifications.append(notification)
     jobs = _without_stored(uow, jobs, {m.seq for m in messages if m.attempts > 1})
     pending = {job.message_seq for job in jobs}
     finished = [seq for seq in sound if seq not in pending]
-    # notification ids are derived from the event: a second fan-out inserts nothing
-    made = uow.notifications.add_many(notifications) if notifications else 0
     if finished:
         uow.outbox.complete_many(finished, owner=owner, now=now)
-    return FanOut(events=len(messages), jobs=jobs, notifications=made,
-                  broken_events=len(messages) - len(sound))
+    return FanOut(events=len(messages), jobs=jobs, broken_events=len(messages) - len(sound))
 
 
 def _first_delivery(

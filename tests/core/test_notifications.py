@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from scaicontrol_adapters.storage.memory import MemoryStorage
@@ -18,6 +19,7 @@ from scaicontrol_core.notifications import (
     mark_all_read,
     mark_read,
     notification_for_event,
+    record_event,
 )
 from scaicontrol_core.webhooks.samples import sample_event
 
@@ -51,6 +53,40 @@ def test_no_notification_without_a_tenant_or_for_unknown_events() -> None:
     assert notification_for_event({**envelope, "event_type": "x.y"}, "tnt_a", created_at=T0) \
         is None
     assert notification_for_event({**envelope, "data": None}, "tnt_a", created_at=T0) is None
+
+
+def test_recording_an_event_notifies_its_tenant_once() -> None:
+    """record_event stores the outbox row and, for a tenant event only, one broadcast in
+    the same unit of work, even one with no tenant scope; recording the same event again
+    stores neither."""
+    storage = MemoryStorage()
+    ids = SequentialIds()
+    trial = sample_event(Topic.SUBSCRIPTION_TRIAL_ENDING, now=T0, ids=ids)
+    partner = sample_event(Topic.PARTNER_BILLING_UPDATED, now=T0, ids=ids)
+    with storage.unit_of_work() as uow:
+        assert record_event(uow, trial) and record_event(uow, partner)
+        assert not record_event(uow, trial)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert not record_event(uow, trial)
+        assert [m.key for m in uow.outbox.find()] == [trial.idempotency_key,
+                                                       partner.idempotency_key]
+        uow.commit()
+    with storage.unit_of_work(cross_tenant=True) as uow:
+        [made] = uow.notifications.find()
+    expected = notification_for_event(envelope_to_dict(trial), "tnt_demo_acme", created_at=T0)
+    assert made == attrs.evolve(expected, version=1)
+
+
+def test_an_event_and_its_notification_roll_back_together() -> None:
+    """Nothing of an event is stored when its unit of work does not commit."""
+    storage = MemoryStorage()
+    with storage.unit_of_work(tenant_id="tnt_demo_acme") as uow:
+        assert record_event(uow, sample_event(Topic.SUBSCRIPTION_ACTIVATED, now=T0,
+                                              ids=SequentialIds()))
+        assert uow.notifications.count() == 1
+    with storage.unit_of_work(cross_tenant=True) as uow:
+        assert (uow.outbox.find(), uow.notifications.count()) == ([], 0)
 
 
 def test_payment_failure_text_shows_money_in_major_units() -> None:

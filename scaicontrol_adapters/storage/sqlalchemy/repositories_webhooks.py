@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from scaicontrol_core.clock import ensure_utc
 from scaicontrol_core.errors import StorageError, ValidationError
 from scaicontrol_core.machines.delivery import DeliveryStatus
-from scaicontrol_core.notifications.model import UserNotification
+from scaicontrol_core.notifications.model import Notification, UserNotification
 from scaicontrol_core.webhooks.model import (
     PROGRESS_FIELDS,
     AttemptQuery,
@@ -82,10 +82,14 @@ class SqlBatchRepository(SqlRepository[R]):
         ids and one ``executemany`` inserts the rest inside a savepoint; a concurrent insert
         of the same id (the savepoint fails) falls back to one row at a time."""
         self._scope()
-        if not records:
-            return 0
         for record in records:
             self._check_scope(record)
+        return self._insert_new(records)
+
+    def _insert_new(self, records: Sequence[R]) -> int:
+        self._uow.ensure_open()
+        if not records:
+            return 0
         t, names = self._table, self._fields
         connection = self._uow.connection
         self._uow.note_write(t)
@@ -233,6 +237,8 @@ class SqlAttempts(SqlBatchRepository[DeliveryAttempt]):
 class SqlNotifications(SqlBatchRepository[Any]):
     """Notifications as one user sees them: a left join with that user's read receipts."""
 
+    def add_for_event(self, notification: Notification) -> bool:
+        return self._insert_new([notification]) == 1
 
     def _user_query(
         self, columns: Sequence[sa.ColumnElement[Any]], user_id: str, unread_only: bool,

@@ -120,3 +120,14 @@ def test_pack_subscription_ids_work_on_the_operator_endpoints(shop: Shop) -> Non
     child = view.children[0].id
     refused = shop.post(f"/admin/subscriptions/{child}/override", json={"quantity": 2})
     assert refused.status == 400 and "pack" in refused.json()["error"]["message"]
+
+
+def test_a_change_notifies_the_tenant_at_once(any_shop: Shop) -> None:
+    """The notification of a subscription change is committed with it: the tenant's users
+    see it straight away, with no worker running; other tenants see nothing."""
+    shop = any_shop
+    create(shop, ACME, "scaikey.pro")
+    seen = shop.data(shop.get("/notifications", "acme_user"))
+    assert [n["title"] for n in seen] == ["Subscription activated"]
+    assert seen[0]["link"].startswith("/subscriptions/") and not seen[0]["is_read"]
+    assert shop.data(shop.get("/notifications", "globex_admin")) == []

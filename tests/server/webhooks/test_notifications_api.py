@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from scaicontrol_core.clock import ManualClock
-from scaicontrol_core.events import Topic, outbox_message
-from scaicontrol_core.ids import SequentialIds
 from scaicontrol_core.notifications import Notification
-from scaicontrol_core.webhooks.samples import sample_event
 from scaicontrol_server import create_app
 from scaicontrol_server.keys import STORAGE
 from scaicontrol_server.testing import HeaderAuthorizer, principal_header
@@ -104,24 +100,3 @@ def test_callers_need_a_tenant(api: Client) -> None:
     assert api.get(PATH, headers=SERVICE).status == 403
     assert api.get(f"{PATH}?unread_only=maybe", headers=ANNA).status == 422
     assert api.get(f"{PATH}?page_size=101", headers=ANNA).status == 422
-
-
-def test_events_become_notifications_through_the_workers(backend: Backend) -> None:
-    """With the workers on, an event about a tenant shows up in that tenant's list."""
-    make_settings, plugins = backend
-    app = create_app(make_settings(workers_enabled=True), plugins=plugins,
-                     authorizer=HeaderAuthorizer())
-    acme = principal_header("usr_x", tenant_id="tnt_demo_acme", roles=("tenant_user",))
-    with served(app) as client:
-        with client.app[STORAGE].unit_of_work() as uow:
-            uow.outbox.append(outbox_message(sample_event(
-                Topic.SUBSCRIPTION_TRIAL_ENDING, now=NOW, ids=SequentialIds())))
-            uow.commit()
-        deadline = time.monotonic() + 10
-        while True:
-            data = client.get(PATH, headers=acme).json()["data"]
-            if data or time.monotonic() > deadline:
-                break
-            time.sleep(0.02)
-        assert [n["title"] for n in data] == ["Trial ending soon"]
-        assert data[0]["link"].startswith("/subscriptions/")
