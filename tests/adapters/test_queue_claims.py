@@ -12,7 +12,7 @@ here too.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -81,6 +81,82 @@ def test_a_delivery_claim_reads_only_what_it_takes(fresh_storage: SqlAlchemyStor
         uow.commit()
     assert [d.id for d in claimed] == [d.id for d in due[:TAKEN]]
     assert read < 5 * TAKEN, f"the claim read {read} rows to take {TAKEN}"
+
+
+def test_a_generic_delivery_claim_plan_passes_over_settled_history(
+    fresh_storage: SqlAlchemyStorage,
+) -> None:
+    """Among many dispatched deliveries, a claim reads only the pending rows it takes, even
+    with the generic plan PostgreSQL may switch a prepared statement to (whose parameters
+    are unknown when it is planned: a partial index serves it only if the statement states
+    the predicate itself)."""
+    import sqlalchemy as sa
+
+    from scaicontrol_core.machines.delivery import DeliveryStatus
+
+    history = [delivery(n, status=DeliveryStatus.DISPATCHED, next_attempt_at=None)
+               for n in range(BACKLOG)]
+    due = [delivery(BACKLOG + n, next_attempt_at=T0) for n in range(TAKEN)]
+    with fresh_storage.unit_of_work(cross_tenant=True) as uow:
+        uow.webhook_deliveries.add_many(history + due)
+        uow.commit()
+    with fresh_storage.unit_of_work(cross_tenant=True) as uow:
+        uow.connection.execute(sa.text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        uow.connection.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        claimed = uow.webhook_deliveries.claim_due(
+            owner="w", now=T0 + timedelta(seconds=1), lease=timedelta(seconds=60), limit=TAKEN
+        )
+        read = rows_read(uow, "webhook_deliveries")  # type: ignore[arg-type]
+        uow.commit()
+    assert [d.id for d in claimed] == [d.id for d in due]
+    assert read < 5 * TAKEN, f"the claim read {read} rows to take {TAKEN}"
+
+
+def test_the_claim_index_holds_pending_deliveries_only(
+    database_kind: str, sql_storage: SqlAlchemyStorage
+) -> None:
+    """Where partial indexes exist (PostgreSQL, SQLite) the claim index is partial, and the
+    claim's statement states its predicate so that the planner can use it (SQLite's never
+    would for a bound parameter); MariaDB keeps the full index."""
+    import sqlalchemy as sa
+
+    name = "ix_webhook_deliveries_status_next_attempt_at_id"
+    with sql_storage.connection() as connection:
+        if database_kind == "postgresql":
+            definition = connection.execute(
+                sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"),
+                {"name": name}).scalar_one()
+            assert definition.endswith("WHERE ((status)::text = 'pending'::text)")
+        elif database_kind == "sqlite":
+            definition = connection.execute(
+                sa.text("SELECT sql FROM sqlite_master WHERE name = :name"),
+                {"name": name}).scalar_one()
+            assert definition.endswith("WHERE status = 'pending'")
+        else:
+            columns = connection.execute(sa.text(
+                "SELECT column_name FROM information_schema.statistics "
+                "WHERE table_schema = DATABASE() AND index_name = :name ORDER BY seq_in_index"
+            ), {"name": name}).scalars().all()
+            assert columns == ["status", "next_attempt_at", "id"]
+    if database_kind != "sqlite":
+        return
+    statements: list[tuple[str, Any]] = []
+
+    def remember(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    sa.event.listen(sql_storage.engine, "before_cursor_execute", remember)
+    try:
+        with sql_storage.unit_of_work(cross_tenant=True) as uow:
+            uow.webhook_deliveries.claim_due(owner="w", now=T0, lease=timedelta(seconds=60),
+                                             limit=TAKEN)
+    finally:
+        sa.event.remove(sql_storage.engine, "before_cursor_execute", remember)
+    [(claim, parameters)] = statements
+    with sql_storage.connection() as connection:
+        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + claim, parameters).all()
+    assert any(f"USING INDEX {name}" in str(step) for step in plan), plan
 
 
 def test_outbox_pages_keep_room_for_leased_rows(fresh_storage: SqlAlchemyStorage) -> None:

@@ -35,7 +35,7 @@ from .bulk import insert_records, update_records
 from .dialects import scan_queue_in_index_order, translated_errors
 from .prepared import SKIPS_CONFLICTS
 from .repositories import SqlRepository
-from .tables_webhooks import notification_reads
+from .tables_webhooks import PENDING_ONLY, notification_reads
 from .uow import SPECIALISED_REPOSITORIES
 
 __all__ = ["SqlAttempts", "SqlBatchRepository", "SqlDeliveries", "SqlNotifications"]
@@ -133,7 +133,7 @@ class SqlDeliveries(SqlBatchRepository[WebhookDelivery]):
         statement = (
             sa.select(*self._columns)
             .where(
-                t.c.status == DeliveryStatus.PENDING.value,
+                sa.text(PENDING_ONLY),  # word for word the partial index's predicate
                 t.c.next_attempt_at <= now,
                 sa.or_(t.c.lease_expires_at.is_(None), t.c.lease_expires_at <= now),
             )
