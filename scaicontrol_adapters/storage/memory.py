@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -24,7 +23,6 @@ from scaicontrol_core.errors import (
     ValidationError,
 )
 from scaicontrol_core.hookspecs import RegisterStorage, hookimpl
-from scaicontrol_core.machines.outbox import OUTBOX_MESSAGE, OutboxStatus, OutboxTrigger
 from scaicontrol_core.ports import (
     CommitInfo,
     CommitListener,
@@ -38,6 +36,7 @@ from scaicontrol_core.records import NewOutboxMessage, OutboxMessage
 from scaicontrol_core.schema import RECORD_KINDS, RecordKind
 
 from .listeners import CommitListeners
+from .memory_outbox import MemoryOutbox, stored_message
 
 if TYPE_CHECKING:
     from .memory_catalog import MemoryLifecycle
@@ -167,119 +166,6 @@ class _Repository:
         return len(self.search(text, fields, where))
 
 
-class _Outbox:
-    def __init__(self, uow: _UnitOfWork) -> None:
-        self._uow = uow
-        self.appended: list[NewOutboxMessage] = []
-
-    @property
-    def _rows(self) -> dict[int, OutboxMessage]:
-        self._uow.ensure_open()
-        return self._uow.work.outbox
-
-    def append(self, message: NewOutboxMessage) -> bool:
-        self._uow.ensure_open()
-        if message.key in self._uow.work.keys or any(m.key == message.key for m in self.appended):
-            return False
-        self.appended.append(message)
-        return True
-
-    def _set(self, seq: int, trigger: OutboxTrigger, owner: str | None, **changes: Any) -> bool:
-        message = self._rows.get(seq)
-        if message is None or (owner is not None and message.lease_owner != owner):
-            return False
-        if not OUTBOX_MESSAGE.can_fire(message.status, trigger):
-            return False
-        status = OUTBOX_MESSAGE.fire(message.status, trigger)
-        self._rows[seq] = attrs.evolve(message, status=status, **changes)
-        self._uow.touch_outbox(seq)
-        return True
-
-    def claim(
-        self,
-        *,
-        owner: str,
-        now: datetime,
-        lease: timedelta,
-        limit: int,
-        kinds: Sequence[str] | None = None,
-    ) -> list[OutboxMessage]:
-        due = [
-            m
-            for seq, m in sorted(self._rows.items())
-            if m.status is OutboxStatus.PENDING
-            and m.available_at <= now
-            and (m.lease_expires_at is None or m.lease_expires_at <= now)
-            and (kinds is None or m.kind in kinds)
-        ][:limit]
-        claimed = []
-        for message in due:
-            leased = attrs.evolve(
-                message, lease_owner=owner, lease_expires_at=now + lease,
-                attempts=message.attempts + 1,
-            )
-            self._rows[message.seq] = leased
-            self._uow.touch_outbox(message.seq)
-            claimed.append(leased)
-        return claimed
-
-    def complete(self, seq: int, *, owner: str, now: datetime) -> bool:
-        return self._set(
-            seq, OutboxTrigger.COMPLETE, owner,
-            lease_owner=None, lease_expires_at=None, finished_at=now,
-        )
-
-    def complete_many(self, seqs: Sequence[int], *, owner: str, now: datetime) -> list[int]:
-        return [seq for seq in sorted(set(seqs)) if self.complete(seq, owner=owner, now=now)]
-
-    def retry(self, seq: int, *, owner: str, available_at: datetime, error: str) -> bool:
-        return self._set(
-            seq, OutboxTrigger.RETRY, owner,
-            lease_owner=None, lease_expires_at=None, available_at=available_at, last_error=error,
-        )
-
-    def give_up(self, seq: int, *, owner: str, now: datetime, error: str) -> bool:
-        return self._set(
-            seq, OutboxTrigger.GIVE_UP, owner,
-            lease_owner=None, lease_expires_at=None, last_error=error, finished_at=now,
-        )
-
-    def revive(self, seq: int, *, now: datetime) -> bool:
-        return self._set(seq, OutboxTrigger.REVIVE, None, available_at=now, finished_at=None)
-
-    def get(self, seq: int) -> OutboxMessage | None:
-        return self._rows.get(seq)
-
-    def find(
-        self,
-        *,
-        status: OutboxStatus | None = None,
-        kinds: Sequence[str] | None = None,
-        after_seq: int = 0,
-        limit: int = 100,
-    ) -> list[OutboxMessage]:
-        return [
-            m
-            for seq, m in sorted(self._rows.items())
-            if seq > after_seq
-            and (status is None or m.status is status)
-            and (kinds is None or m.kind in kinds)
-        ][:limit]
-
-    def purge(self, *, finished_before: datetime) -> int:
-        doomed = [
-            seq
-            for seq, m in self._rows.items()
-            if m.status is OutboxStatus.DONE
-            and m.finished_at is not None
-            and m.finished_at < finished_before
-        ]
-        for seq in doomed:
-            del self._rows[seq]
-            self._uow.touch_outbox(seq)
-        return len(doomed)
-
-
 #: Repository classes with extra queries, by record kind (filled by ``memory_webhooks``).
 SPECIALISED_REPOSITORIES: dict[str, type[_Repository]] = {}
 
@@ -309,7 +195,7 @@ class _UnitOfWork:
     metric_definitions: _Repository
     service_api_keys: _Repository
     metering: MemoryMetering
-    outbox: _Outbox
+    outbox: MemoryOutbox
 
     def __init__(
         self, storage: MemoryStorage, tenant_id: str | None, cross_tenant: bool, *,
@@ -327,7 +213,7 @@ class _UnitOfWork:
         for kind in RECORD_KINDS:
             repository_type = SPECIALISED_REPOSITORIES.get(kind.name, _Repository)
             setattr(self, kind.name, repository_type(self, kind))
-        self.outbox = _Outbox(self)
+        self.outbox = MemoryOutbox(self)
         self.metering = _memory_metering.MemoryMetering(self, storage.metering_data)
 
     def ensure_open(self) -> None:
@@ -445,7 +331,7 @@ class MemoryStorage:
                 seq = state.next_seq
                 state.next_seq += 1
                 state.keys[new.key] = seq
-                state.outbox[seq] = _stored(seq, new)
+                state.outbox[seq] = stored_message(seq, new)
                 outbox_kinds.add(new.kind)
         return CommitInfo(
             outbox_kinds=frozenset(outbox_kinds), record_kinds=frozenset(k for k, _ in dirty)
@@ -466,25 +352,6 @@ class MemoryStorage:
 
     def close(self) -> None:
         pass
-
-
-def _stored(seq: int, new: NewOutboxMessage) -> OutboxMessage:
-    return OutboxMessage(
-        seq=seq,
-        kind=new.kind,
-        topic=new.topic,
-        key=new.key,
-        payload=dict(new.payload),
-        tenant_id=new.tenant_id,
-        created_at=new.created_at,
-        available_at=new.available_at or new.created_at,
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        lease_owner=None,
-        lease_expires_at=None,
-        last_error=None,
-        finished_at=None,
-    )
 
 
 def _memory_factory(config: StorageConfig) -> MemoryStorage:
