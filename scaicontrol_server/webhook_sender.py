@@ -12,6 +12,7 @@ attempt has one total timeout, and at most a few KiB of a response body are read
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -26,8 +27,10 @@ from .webhook_http import HttpClient, Resolver, SystemResolver, bracketed
 
 __all__ = [
     "NOT_SENT", "Done", "PolicyResolver", "ReportingTasks", "SendResult", "Sender",
-    "UnsafeTarget", "WebhookSender",
+    "UnsafeTarget", "WebhookSender", "report",
 ]
+
+log = logging.getLogger("scaicontrol.webhooks")
 
 #: Problems of the URL itself: no retry can fix them, so the delivery is dead at once.
 PERMANENT_PROBLEMS: Final = frozenset(
@@ -65,6 +68,15 @@ class SendResult:
 Done = Callable[[SendResult | Exception], None]
 
 
+def report(done: Done, outcome: SendResult | Exception) -> None:
+    """Hand ``outcome`` to ``done``. A callback that raises is logged: one caller's bug must
+    not cost the other requests their results."""
+    try:
+        done(outcome)
+    except Exception:
+        log.exception("handling the result of a webhook request failed")
+
+
 class Sender(Protocol):
     """What the dispatcher needs of a sender. ``send`` is awaited; ``submit`` starts the
     same request and calls ``done`` with its result, which saves a task and a future per
@@ -100,17 +112,18 @@ class ReportingTasks:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-        def report(task: asyncio.Task[SendResult]) -> None:
+        def finished(task: asyncio.Task[SendResult]) -> None:
             if task.cancelled():
-                done(RuntimeError("the request was cancelled"))
+                report(done, RuntimeError("the request was cancelled"))
                 return
             failure = task.exception()
             if failure is None:
-                done(task.result())
+                report(done, task.result())
             else:
-                done(failure if isinstance(failure, Exception) else RuntimeError(repr(failure)))
+                report(done, failure if isinstance(failure, Exception)
+                       else RuntimeError(repr(failure)))
 
-        task.add_done_callback(report)
+        task.add_done_callback(finished)
 
     async def cancel(self) -> None:
         """Cancel every task still running and wait for them (``done`` hears of each)."""

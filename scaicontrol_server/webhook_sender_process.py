@@ -43,7 +43,7 @@ from typing import Any, Final, Generic, TypeVar
 
 from scaicontrol_core.webhooks import REQUEST_TIMEOUT, UrlPolicy
 
-from .webhook_sender import NOT_SENT, Done, ReportingTasks, SendResult, WebhookSender
+from .webhook_sender import NOT_SENT, Done, ReportingTasks, SendResult, WebhookSender, report
 
 __all__ = ["PIPELINE", "RESULT_GRACE", "ProcessSender", "SenderFailure", "SenderUnavailable"]
 
@@ -124,12 +124,8 @@ class _Pending:
         """Report ``outcome`` (once: later calls do nothing). A callback that raises is
         logged: one caller's bug must not cost the other requests their results."""
         done, self.done = self.done, None
-        if done is None:
-            return
-        try:
-            done(outcome)
-        except Exception:
-            log.exception("handling the result of a webhook request failed")
+        if done is not None:
+            report(done, outcome)
 
 
 class SenderUnavailable(Exception):

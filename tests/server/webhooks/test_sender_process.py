@@ -618,12 +618,16 @@ def test_submit_reports_what_send_returns(receiver: Receiver, kind: str) -> None
     ]
 
 
-def test_a_failing_callback_costs_no_other_request_its_result(receiver: Receiver) -> None:
-    """One ``done`` that raises is logged; the other results of the same reply batch still
-    reach their callbacks."""
+@pytest.mark.parametrize("kind", list(SENDERS))
+def test_a_failing_callback_costs_no_other_request_its_result(
+    receiver: Receiver, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One ``done`` that raises is logged, by either sender; the other results (of the same
+    reply batch, for the child process) still reach their callbacks."""
 
     async def go() -> list[SendResult | Exception]:
-        async with ProcessSender(LOCAL) as sender:
+        sender = SENDERS[kind](LOCAL, REQUEST_TIMEOUT)
+        async with sender:  # type: ignore[attr-defined]
             await sender.open()
 
             def broken(outcome: SendResult | Exception) -> None:
@@ -633,9 +637,12 @@ def test_a_failing_callback_costs_no_other_request_its_result(receiver: Receiver
             return await submit_all(sender, [(f"{receiver.url}/{n}", HEADERS)
                                              for n in range(1, 6)])
 
-    outcomes = run(go)
+    with caplog.at_level("ERROR", logger="scaicontrol.webhooks"):
+        outcomes = run(go)
     assert [summary(o)[0] for o in outcomes] == [204] * 5
     assert len(receiver.hits) == 6
+    [logged] = [r for r in caplog.records if "handling the result" in r.getMessage()]
+    assert logged.exc_info is not None and "a bug in the caller" in str(logged.exc_info[1])
 
 
 @pytest.mark.parametrize("kind", list(SENDERS))
